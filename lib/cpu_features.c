@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* CPU feature detection: CPUID, and XGETBV before trusting AVX state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_features.h"
+
+#if defined(__x86_64__) && defined(MBV_HAVE_ASM)
+#include <cpuid.h>
+
+static unsigned long long read_xcr0(void)
+{
+	unsigned int lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (unsigned long long)hi << 32 | lo;
+}
+
+static unsigned int detect(void)
+{
+	unsigned int a, b, c, d, f = 0;
+	unsigned long long xcr0 = 0;
+	int osxsave;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return 0;
+	osxsave = (c >> 27) & 1;
+	if (osxsave)
+		xcr0 = read_xcr0();
+	if (__get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	if (b & (1u << 29))
+		f |= MBV_CPU_SHANI;
+	/* YMM state (bits 1, 2) must be saved by the OS for AVX2. */
+	if ((b & (1u << 5)) && (xcr0 & 0x6) == 0x6)
+		f |= MBV_CPU_AVX2;
+	/* AVX-512 F (16), BW (30), VL (31) plus opmask/ZMM state (bits 5-7). */
+	if ((b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)) &&
+	    (xcr0 & 0xe6) == 0xe6)
+		f |= MBV_CPU_AVX512;
+	return f;
+}
+#else
+static unsigned int detect(void)
+{
+	return 0;
+}
+#endif
+
+static unsigned int masked_by_env(void)
+{
+	const char *env = getenv("MBV_DISABLE_CPU_FEATURES");
+	unsigned int m = 0;
+
+	if (!env)
+		return 0;
+	if (strstr(env, "shani"))
+		m |= MBV_CPU_SHANI;
+	if (strstr(env, "avx2"))
+		m |= MBV_CPU_AVX2;
+	if (strstr(env, "avx512"))
+		m |= MBV_CPU_AVX512;
+	return m;
+}
+
+unsigned int mbv_cpu_features(void)
+{
+	static int known;
+	static unsigned int features;
+
+	if (!known) {
+		features = detect() & ~masked_by_env();
+		known = 1;
+	}
+	return features;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal tree pieces shared by the builder, the verifier and the ext4 code. */
+#ifndef MBV_MERKLE_H
+#define MBV_MERKLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "mbverity.h"
+
+/* 2^64 bytes in 64-byte blocks with 2 hashes each cannot need more. */
+#define MBV_MAX_LEVELS 64
+
+/* A salted hash: the salt is absorbed once, every block continues from it. */
+struct mbv_tree_hash {
+	uint32_t alg;
+	uint32_t digest_size;
+	union {
+		struct mbv_sha256_state s256;
+		struct mbv_sha512_state s512;
+	};
+};
+
+int mbv_tree_hash_init(struct mbv_tree_hash *th, uint32_t alg,
+		       const uint8_t *salt, size_t salt_size);
+/* Hash @n blocks of @len bytes each with the salted state. */
+void mbv_tree_hash_many(const struct mbv_tree_hash *th,
+			const uint8_t *const data[], size_t n, size_t len,
+			uint8_t *out);
+
+/*
+ * Where each level lives.  Level 0 holds the data blocks' hashes, level
+ * num_levels - 1 is the single top block; offsets are root-first.
+ */
+struct mbv_tree_geometry {
+	uint64_t data_blocks;
+	unsigned int num_levels;
+	uint64_t level_blocks[MBV_MAX_LEVELS];
+	uint64_t level_offset[MBV_MAX_LEVELS];
+	uint64_t tree_size;
+};
+
+int mbv_check_tree_params(uint32_t alg, uint32_t block_size, uint32_t salt_size);
+int mbv_tree_geometry(uint32_t alg, uint32_t block_size, uint64_t file_size,
+		      struct mbv_tree_geometry *g);
+
+void mbv_build_descriptor(uint8_t desc[MBV_DESCRIPTOR_SIZE], uint32_t alg,
+			  uint32_t block_size, const uint8_t *salt,
+			  uint32_t salt_size, uint64_t file_size,
+			  const uint8_t *root_hash);
+/* Plain (unsalted) hash of a descriptor: the file digest. */
+void mbv_descriptor_digest(uint32_t alg, const uint8_t *desc, size_t len,
+			   uint8_t *out);
+
+#endif

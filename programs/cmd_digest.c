@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* mbverity digest: the fs-verity digest of regular files, like `fsverity digest`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "utils.h"
+
+static const char digest_usage[] =
+	"mbverity digest FILE... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
+	"       [--salt=SALT] [--out-merkle-tree=FILE] [--out-descriptor=FILE]\n"
+	"       [--compact] [--for-builtin-sig]";
+
+struct fd_reader {
+	int fd;
+};
+
+static int read_fd(void *ctx, void *buf, size_t count)
+{
+	struct fd_reader *r = ctx;
+	uint8_t *p = buf;
+
+	while (count) {
+		ssize_t n = read(r->fd, p, count);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;	/* the file shrank under us */
+		p += n;
+		count -= (size_t)n;
+	}
+	return 0;
+}
+
+int file_tree(const char *path, const struct tree_options *t,
+		  int (*tree_block)(void *, const void *, size_t, uint64_t),
+		  void *ctx, struct mbv_tree_result *res)
+{
+	struct mbv_tree_params params;
+	struct fd_reader r;
+	struct stat st;
+	int err;
+
+	r.fd = open(path, O_RDONLY);
+	if (r.fd < 0) {
+		err = -errno;
+		error_msg("cannot open '%s': %s", path, strerror(-err));
+		return err;
+	}
+	if (fstat(r.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		error_msg("'%s' is not a regular file%s", path,
+			  err == -EISDIR ? " (it is a directory)" : "");
+		close(r.fd);
+		return err;
+	}
+	posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	tree_params_from_options(&params, t, (uint64_t)st.st_size);
+	params.tree_block = tree_block;
+	params.ctx = ctx;
+	err = mbv_compute_tree(&params, read_fd, &r, res);
+	if (err)
+		error_msg("cannot compute the digest of '%s': %s", path, strerror(-err));
+	close(r.fd);
+	return err;
+}
+
+int cmd_digest(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		TREE_LONG_OPTIONS,
+		{ "out-merkle-tree", required_argument, NULL, OPT_OUT_MERKLE_TREE },
+		{ "out-descriptor", required_argument, NULL, OPT_OUT_DESCRIPTOR },
+		{ "compact", no_argument, NULL, OPT_COMPACT },
+		{ "for-builtin-sig", no_argument, NULL, OPT_FOR_BUILTIN_SIG },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tree_options t;
+	const char *out_tree = NULL, *out_desc = NULL;
+	bool compact = false, builtin_sig = false;
+	int opt, i, status = 0;
+
+	tree_options_init(&t);
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HASH_ALG:
+		case OPT_BLOCK_SIZE:
+		case OPT_SALT:
+			if (!parse_tree_option(&t, opt, optarg))
+				return 2;
+			break;
+		case OPT_OUT_MERKLE_TREE: out_tree = optarg; break;
+		case OPT_OUT_DESCRIPTOR: out_desc = optarg; break;
+		case OPT_COMPACT: compact = true; break;
+		case OPT_FOR_BUILTIN_SIG: builtin_sig = true; break;
+		case OPT_HELP:
+			printf("usage: %s\n", digest_usage);
+			return 0;
+		default:
+			return usage_error(digest_usage, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error(digest_usage, "no FILE given");
+	if (check_tree_options(&t) != 0)
+		return 2;
+	if ((out_tree || out_desc) && argc - optind != 1)
+		return usage_error(digest_usage,
+				   "--out-merkle-tree and --out-descriptor take exactly one FILE");
+
+	for (i = optind; i < argc; i++) {
+		struct mbv_tree_result res;
+		struct out_file tree_file, desc_file;
+		bool have_tree = false, have_desc = false, ok;
+		int err;
+
+		if (out_tree) {
+			err = out_file_open(&tree_file, out_tree);
+			if (err) {
+				error_msg("cannot create '%s': %s", out_tree, strerror(-err));
+				return 1;
+			}
+			have_tree = true;
+		}
+		if (out_desc) {
+			err = out_file_open(&desc_file, out_desc);
+			if (err) {
+				error_msg("cannot create '%s': %s", out_desc, strerror(-err));
+				if (have_tree)
+					out_file_close(&tree_file, false);
+				return 1;
+			}
+			have_desc = true;
+		}
+		err = file_tree(argv[i], &t, have_tree ? tree_block_to_file : NULL,
+				    have_tree ? &tree_file : NULL, &res);
+		ok = !err;
+		if (ok && have_desc) {
+			err = out_file_write(&desc_file, res.descriptor, MBV_DESCRIPTOR_SIZE);
+			if (err)
+				error_msg("cannot write '%s': %s", out_desc, strerror(-err));
+			ok = !err;
+		}
+		if (have_tree && (err = out_file_close(&tree_file, ok)) != 0 && ok) {
+			error_msg("cannot write '%s': %s", out_tree, strerror(-err));
+			ok = false;
+		}
+		if (have_desc && (err = out_file_close(&desc_file, ok)) != 0 && ok) {
+			error_msg("cannot write '%s': %s", out_desc, strerror(-err));
+			ok = false;
+		}
+		if (!ok) {
+			status = 1;
+			continue;
+		}
+		if (builtin_sig) {
+			uint8_t fd[12 + MBV_MAX_DIGEST_SIZE];
+			int n = mbv_formatted_digest(res.hash_algorithm, res.digest, fd);
+
+			print_hex(stdout, fd, (size_t)n);
+			if (!compact)
+				printf(" %s", argv[i]);
+			putchar('\n');
+		} else if (compact) {
+			print_hex(stdout, res.digest, res.digest_size);
+			putchar('\n');
+		} else {
+			print_digest_line(res.hash_algorithm, res.digest, argv[i]);
+		}
+	}
+	return status;
+}

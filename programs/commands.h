@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The mbverity subcommands, one file each. */
+#ifndef MBV_PROGRAMS_COMMANDS_H
+#define MBV_PROGRAMS_COMMANDS_H
+
+#include <stdint.h>
+
+#include "utils.h"
+
+int cmd_digest(int argc, char **argv);
+
+/*
+ * Build the tree of the regular file @path, printing an error naming it on
+ * failure.  Return: 0 or -errno.
+ */
+int file_tree(const char *path, const struct tree_options *t,
+	      int (*tree_block)(void *, const void *, size_t, uint64_t),
+	      void *ctx, struct mbv_tree_result *res);
+
+#endif

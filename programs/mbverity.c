@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* mbverity: the command line, dispatching to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "commands.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "digest", cmd_digest, "compute the fs-verity digest of files" },
+};
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: mbverity COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'mbverity COMMAND --help' shows a command's options;"
+		" 'mbverity --version' the version and SHA-256 implementation.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		print_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("mbverity %s (sha256: %s)\n", PACKAGE_VERSION, mbv_sha256_impl_name());
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "mbverity: unknown command '%s'\n", argv[1]);
+	print_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the mbverity subcommands. */
+#ifndef MBV_PROGRAMS_UTILS_H
+#define MBV_PROGRAMS_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mbverity.h"
+
+/* Long options shared by several commands (values above any short option). */
+enum {
+	OPT_HASH_ALG = 256,
+	OPT_BLOCK_SIZE,
+	OPT_SALT,
+	OPT_OUT_MERKLE_TREE,
+	OPT_OUT_DESCRIPTOR,
+	OPT_COMPACT,
+	OPT_FOR_BUILTIN_SIG,
+	OPT_KEY,
+	OPT_CERT,
+	OPT_SIGNATURE,
+	OPT_OFFSET,
+	OPT_LENGTH,
+	OPT_THREADS,
+	OPT_QUIET,
+	OPT_FORCE,
+	OPT_ALL,
+	OPT_SET_FEATURE,
+	OPT_REQUIRE_SIGNATURES,
+	OPT_HELP,
+};
+
+#define TREE_LONG_OPTIONS \
+	{ "hash-alg", required_argument, NULL, OPT_HASH_ALG }, \
+	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE }, \
+	{ "salt", required_argument, NULL, OPT_SALT }
+
+struct tree_options {
+	uint32_t hash_alg;
+	uint32_t block_size;
+	uint8_t salt[MBV_MAX_SALT_SIZE];
+	uint32_t salt_size;
+};
+
+/* Print "mbverity: MESSAGE" on stderr, one line. */
+void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the command's usage line and return the usage exit status (2). */
+int usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void tree_options_init(struct tree_options *t);
+/* Handle --hash-alg, --block-size, --salt; false (after an error message) if bad. */
+bool parse_tree_option(struct tree_options *t, int opt, const char *arg);
+/* Fill @p from @t for a file of @file_size bytes. */
+void tree_params_from_options(struct mbv_tree_params *p,
+			      const struct tree_options *t, uint64_t file_size);
+/* Cross-option checks (block size vs digest size); prints and returns -EINVAL. */
+int check_tree_options(const struct tree_options *t);
+bool parse_u64(const char *arg, uint64_t *v);
+
+void print_hex(FILE *f, const uint8_t *p, size_t n);
+/* "sha256:HEX" then " NAME" and a newline. */
+void print_digest_line(uint32_t hash_alg, const uint8_t *digest, const char *name);
+
+/* An output file written under a temporary name and renamed only on success. */
+struct out_file {
+	char *path;
+	char *tmp_path;
+	int fd;
+};
+int out_file_open(struct out_file *o, const char *path);
+int out_file_write(struct out_file *o, const void *buf, size_t n);
+/* Commit (rename into place) if @ok, otherwise remove; returns 0 or -errno. */
+int out_file_close(struct out_file *o, bool ok);
+/* Read a whole (small) file; *buf is malloc'ed. */
+int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* Tree-block callback writing into an out_file at the block's offset. */
+int tree_block_to_file(void *ctx, const void *block, size_t size, uint64_t offset);
+
+#endif
