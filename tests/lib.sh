@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the shell tests: sourced, not run.
+set -eu
+
+: "${MBVERITY:=$(pwd)/programs/mbverity}"
+: "${top_builddir:=.}"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# A tool the tests need: missing is a failure, never a skip.
+need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (.ci/run installs it)"
+	done
+}
+
+# A scratch directory removed on exit.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mbv-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# expect_fail DESCRIPTION COMMAND...: the command must exit non-zero with a one-line error.
+expect_fail() {
+	desc=$1
+	shift
+	if "$@" >"$TMP/out" 2>"$TMP/err"; then
+		fail "$desc: succeeded"
+	fi
+	[ -s "$TMP/err" ] || fail "$desc: no error message"
+	grep -q '^mbverity: ' "$TMP/err" || fail "$desc: error not of the form 'mbverity: ...': $(cat "$TMP/err")"
+}
