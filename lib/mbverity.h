@@ -131,6 +131,43 @@ int mbv_compute_tree(const struct mbv_tree_params *params, mbv_read_fn read,
 		     void *read_ctx, struct mbv_tree_result *res);
 
 /**
+ * mbv_pread_fn - read exactly @count bytes at byte @offset of the data
+ *
+ * May be called from several threads at once (for different ranges).
+ * Return: 0, or a negative errno which stops the build.
+ */
+typedef int (*mbv_pread_fn)(void *ctx, void *buf, size_t count, uint64_t offset);
+
+struct mbv_pool;
+
+/**
+ * mbv_pool_new() - start @threads worker threads for mbv_pool_compute_tree()
+ * @threads: 0 = one per online CPU; 1 = no worker, work in the caller
+ * Return: 0, -ENOMEM or -EAGAIN.  Free with mbv_pool_free().
+ */
+int mbv_pool_new(unsigned int threads, struct mbv_pool **out);
+void mbv_pool_free(struct mbv_pool *pool);
+/** mbv_pool_threads() - how many threads hash data for this pool */
+unsigned int mbv_pool_threads(const struct mbv_pool *pool);
+
+/**
+ * mbv_pool_compute_tree() - build a whole tree, its data level split
+ * across the pool's threads in ranges, the upper levels in the caller
+ * @pool: from mbv_pool_new(), or NULL to work in the caller only
+ *
+ * Tree blocks reach params->tree_block from the calling thread, in the same
+ * order whatever the thread count, so the output is the same.  Memory is
+ * bounded by the thread count, not the data size.  One call at a time
+ * per pool.
+ *
+ * Return: 0 or a negative errno (the read callback's, or the builder's).
+ */
+int mbv_pool_compute_tree(struct mbv_pool *pool,
+			  const struct mbv_tree_params *params,
+			  mbv_pread_fn pread, void *read_ctx,
+			  struct mbv_tree_result *res);
+
+/**
  * mbv_tree_size() - bytes of the tree for @file_size data
  * Return: 0 or -EINVAL for bad parameters; *@size set on success.
  */

@@ -85,9 +85,8 @@ void mbv_tree_hash_many(const struct mbv_tree_hash *th,
 		mbv_sha512_finish_many(&th->s512, data, n, len, out);
 }
 
-/* Hash @n blocks of @len bytes laid out back to back at @p. */
-static void hash_contiguous(const struct mbv_tree_hash *th, const uint8_t *p,
-			    size_t n, size_t len, uint8_t *out)
+void mbv_tree_hash_blocks(const struct mbv_tree_hash *th, const uint8_t *p,
+			  size_t n, size_t len, uint8_t *out)
 {
 	const uint8_t *ptrs[UNITS_PER_BATCH];
 
@@ -250,7 +249,7 @@ static int flush_level(struct mbv_tree_builder *b, unsigned int level,
 				return err;
 		}
 	}
-	hash_contiguous(&b->th, b->level_buf[level], nblocks, bs, out);
+	mbv_tree_hash_blocks(&b->th, b->level_buf[level], nblocks, bs, out);
 	b->level_done[level] += nblocks;
 	b->level_fill[level] = 0;
 	return append_hashes(b, level + 1, out, nblocks);
@@ -301,7 +300,7 @@ static int hash_data_blocks(struct mbv_tree_builder *b, const uint8_t *p, size_t
 	while (n) {
 		size_t k = n < slice ? n : slice;
 
-		hash_contiguous(&b->th, p, k, b->block_size, digests);
+		mbv_tree_hash_blocks(&b->th, p, k, b->block_size, digests);
 		err = append_hashes(b, 0, digests, k);
 		if (err)
 			return err;
@@ -426,6 +425,21 @@ int mbv_tree_update(struct mbv_tree_builder *b, const void *data, size_t len)
 	memcpy(b->partial, p, len);
 	b->partial_len = len;
 	return 0;
+}
+
+const struct mbv_tree_hash *mbv_tree_builder_hash(const struct mbv_tree_builder *b)
+{
+	return &b->th;
+}
+
+int mbv_tree_add_data_hashes(struct mbv_tree_builder *b, const uint8_t *hashes,
+			     size_t n, uint64_t bytes)
+{
+	if (b->partial_len || bytes > b->file_size - b->fed ||
+	    n != bytes / b->block_size + (bytes % b->block_size != 0))
+		return -EINVAL;
+	b->fed += bytes;
+	return append_hashes(b, 0, hashes, n);
 }
 
 int mbv_tree_finish(struct mbv_tree_builder *b, struct mbv_tree_result *res)

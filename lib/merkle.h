@@ -29,6 +29,20 @@ void mbv_tree_hash_many(const struct mbv_tree_hash *th,
 			const uint8_t *const data[], size_t n, size_t len,
 			uint8_t *out);
 
+/* Hash @n blocks of @len bytes laid out back to back at @p. */
+void mbv_tree_hash_blocks(const struct mbv_tree_hash *th, const uint8_t *p,
+			  size_t n, size_t len, uint8_t *out);
+
+/* The builder's salted hash, for threads hashing data blocks on its behalf. */
+const struct mbv_tree_hash *mbv_tree_builder_hash(const struct mbv_tree_builder *b);
+/*
+ * Append the hashes of @n data blocks covering the next @bytes of data
+ * (only a final block may be partial, hashed zero-padded).  Not to be
+ * mixed with a pending partial block from mbv_tree_update().
+ */
+int mbv_tree_add_data_hashes(struct mbv_tree_builder *b, const uint8_t *hashes,
+			     size_t n, uint64_t bytes);
+
 /*
  * Where each level lives.  Level 0 holds the data blocks' hashes, level
  * num_levels - 1 is the single top block; offsets are root-first.

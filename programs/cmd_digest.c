@@ -13,19 +13,19 @@
 static const char digest_usage[] =
 	"mbverity digest FILE... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
 	"       [--salt=SALT] [--out-merkle-tree=FILE] [--out-descriptor=FILE]\n"
-	"       [--compact] [--for-builtin-sig]";
+	"       [--compact] [--for-builtin-sig] [--threads=N]";
 
 struct fd_reader {
 	int fd;
 };
 
-static int read_fd(void *ctx, void *buf, size_t count)
+static int pread_fd(void *ctx, void *buf, size_t count, uint64_t offset)
 {
 	struct fd_reader *r = ctx;
 	uint8_t *p = buf;
 
 	while (count) {
-		ssize_t n = read(r->fd, p, count);
+		ssize_t n = pread(r->fd, p, count, (off_t)offset);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -35,14 +35,15 @@ static int read_fd(void *ctx, void *buf, size_t count)
 		if (n == 0)
 			return -EIO;	/* the file shrank under us */
 		p += n;
+		offset += (uint64_t)n;
 		count -= (size_t)n;
 	}
 	return 0;
 }
 
-int file_tree(const char *path, const struct tree_options *t,
-		  int (*tree_block)(void *, const void *, size_t, uint64_t),
-		  void *ctx, struct mbv_tree_result *res)
+int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *pool,
+	      int (*tree_block)(void *, const void *, size_t, uint64_t),
+	      void *ctx, struct mbv_tree_result *res)
 {
 	struct mbv_tree_params params;
 	struct fd_reader r;
@@ -66,7 +67,7 @@ int file_tree(const char *path, const struct tree_options *t,
 	tree_params_from_options(&params, t, (uint64_t)st.st_size);
 	params.tree_block = tree_block;
 	params.ctx = ctx;
-	err = mbv_compute_tree(&params, read_fd, &r, res);
+	err = mbv_pool_compute_tree(pool, &params, pread_fd, &r, res);
 	if (err)
 		error_msg("cannot compute the digest of '%s': %s", path, strerror(-err));
 	close(r.fd);
@@ -81,10 +82,13 @@ int cmd_digest(int argc, char **argv)
 		{ "out-descriptor", required_argument, NULL, OPT_OUT_DESCRIPTOR },
 		{ "compact", no_argument, NULL, OPT_COMPACT },
 		{ "for-builtin-sig", no_argument, NULL, OPT_FOR_BUILTIN_SIG },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tree_options t;
+	struct mbv_pool *pool = NULL;
+	unsigned int threads = 0;
 	const char *out_tree = NULL, *out_desc = NULL;
 	bool compact = false, builtin_sig = false;
 	int opt, i, status = 0;
@@ -102,6 +106,10 @@ int cmd_digest(int argc, char **argv)
 		case OPT_OUT_DESCRIPTOR: out_desc = optarg; break;
 		case OPT_COMPACT: compact = true; break;
 		case OPT_FOR_BUILTIN_SIG: builtin_sig = true; break;
+		case OPT_THREADS:
+			if (!parse_threads(optarg, &threads))
+				return 2;
+			break;
 		case OPT_HELP:
 			printf("usage: %s\n", digest_usage);
 			return 0;
@@ -116,6 +124,10 @@ int cmd_digest(int argc, char **argv)
 	if ((out_tree || out_desc) && argc - optind != 1)
 		return usage_error(digest_usage,
 				   "--out-merkle-tree and --out-descriptor take exactly one FILE");
+	if (mbv_pool_new(threads, &pool) != 0) {
+		error_msg("cannot start %u threads", threads);
+		return 1;
+	}
 
 	for (i = optind; i < argc; i++) {
 		struct mbv_tree_result res;
@@ -127,7 +139,8 @@ int cmd_digest(int argc, char **argv)
 			err = out_file_open(&tree_file, out_tree);
 			if (err) {
 				error_msg("cannot create '%s': %s", out_tree, strerror(-err));
-				return 1;
+				status = 1;
+				break;
 			}
 			have_tree = true;
 		}
@@ -137,11 +150,12 @@ int cmd_digest(int argc, char **argv)
 				error_msg("cannot create '%s': %s", out_desc, strerror(-err));
 				if (have_tree)
 					out_file_close(&tree_file, false);
-				return 1;
+				status = 1;
+				break;
 			}
 			have_desc = true;
 		}
-		err = file_tree(argv[i], &t, have_tree ? tree_block_to_file : NULL,
+		err = file_tree(argv[i], &t, pool, have_tree ? tree_block_to_file : NULL,
 				    have_tree ? &tree_file : NULL, &res);
 		ok = !err;
 		if (ok && have_desc) {
@@ -177,5 +191,6 @@ int cmd_digest(int argc, char **argv)
 			print_digest_line(res.hash_algorithm, res.digest, argv[i]);
 		}
 	}
+	mbv_pool_free(pool);
 	return status;
 }

@@ -13,7 +13,7 @@ int cmd_digest(int argc, char **argv);
  * Build the tree of the regular file @path, printing an error naming it on
  * failure.  Return: 0 or -errno.
  */
-int file_tree(const char *path, const struct tree_options *t,
+int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *pool,
 	      int (*tree_block)(void *, const void *, size_t, uint64_t),
 	      void *ctx, struct mbv_tree_result *res);
 

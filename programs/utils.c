@@ -51,6 +51,18 @@ bool parse_u64(const char *arg, uint64_t *v)
 	return !errno && !*end;
 }
 
+bool parse_threads(const char *arg, unsigned int *threads)
+{
+	uint64_t v;
+
+	if (!parse_u64(arg, &v) || v > 1024) {
+		error_msg("invalid thread count '%s': 0 (all CPUs) to 1024", arg);
+		return false;
+	}
+	*threads = (unsigned int)v;
+	return true;
+}
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -60,6 +60,8 @@ void tree_params_from_options(struct mbv_tree_params *p,
 /* Cross-option checks (block size vs digest size); prints and returns -EINVAL. */
 int check_tree_options(const struct tree_options *t);
 bool parse_u64(const char *arg, uint64_t *v);
+/* --threads=N: 0 means one per online CPU; prints an error if bad. */
+bool parse_threads(const char *arg, unsigned int *threads);
 
 void print_hex(FILE *f, const uint8_t *p, size_t n);
 /* "sha256:HEX" then " NAME" and a newline. */

@@ -117,6 +117,85 @@ START_TEST(known_answers)
 }
 END_TEST
 
+struct mem_data {
+	const uint8_t *p;
+	uint64_t fail_at;	/* offset whose read fails, or UINT64_MAX */
+};
+
+static int mem_pread(void *ctx, void *buf, size_t count, uint64_t offset)
+{
+	const struct mem_data *m = ctx;
+
+	if (offset <= m->fail_at && m->fail_at < offset + count)
+		return -EIO;
+	memcpy(buf, m->p + offset, count);
+	return 0;
+}
+
+/* Known answers through a pool of 1..3 threads: the same tree bytes. */
+START_TEST(pool_known_answers)
+{
+	unsigned int threads = (unsigned int)_i + 1;
+	struct mbv_pool *pool;
+	size_t i;
+
+	ck_assert_int_eq(mbv_pool_new(threads, &pool), 0);
+	ck_assert_uint_eq(mbv_pool_threads(pool), threads);
+	for (i = 0; i < nkats; i++) {
+		const struct kat *k = &kats[i];
+		struct mem_data m = { kat_content(k), UINT64_MAX };
+		struct mbv_tree_params p;
+		struct mbv_tree_result res;
+		struct tree_buf t = { 0 };
+		uint8_t sha[32];
+
+		t.size = k->tree_size;
+		t.p = malloc(t.size ? t.size : 1);
+		params_for(&p, k, &t, 0);
+		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &res), 0);
+		ck_assert_msg(memcmp(res.digest, k->digest, res.digest_size) == 0,
+			      "digest of %s with %u threads", k->id, threads);
+		SHA256(t.p, (size_t)t.size, sha);
+		ck_assert_msg(memcmp(sha, k->tree_sha256, 32) == 0, "tree of %s", k->id);
+		ck_assert_uint_eq(t.written, k->tree_size);
+		free(t.p);
+		free((void *)m.p);
+	}
+	mbv_pool_free(pool);
+}
+END_TEST
+
+/* A read failing in a worker, early or late, stops the build with its error. */
+START_TEST(pool_read_error_surfaces)
+{
+	static const uint64_t fail_at[] = { 0, 5 << 20, (12 << 20) - 1 };
+	struct mbv_pool *pool;
+	uint8_t *data = calloc(1, 12 << 20);
+	size_t i;
+
+	ck_assert_int_eq(mbv_pool_new(2, &pool), 0);
+	for (i = 0; i < 3; i++) {
+		struct mem_data m = { data, fail_at[i] };
+		struct mbv_tree_params p = { .version = 1, .file_size = 12 << 20 };
+		struct mbv_tree_result res;
+
+		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &res), -EIO);
+	}
+	/* The pool still works afterwards. */
+	{
+		struct mem_data m = { data, UINT64_MAX };
+		struct mbv_tree_params p = { .version = 1, .file_size = 12 << 20 };
+		struct mbv_tree_result a, b;
+
+		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &a), 0);
+		ck_assert_int_eq(mbv_pool_compute_tree(NULL, &p, mem_pread, &m, &b), 0);
+		ck_assert_mem_eq(a.digest, b.digest, 32);
+	}
+	mbv_pool_free(pool);
+	free(data);
+}
+END_TEST
+
 static int failing_read(void *ctx, void *buf, size_t count)
 {
 	int *calls = ctx;
@@ -222,6 +301,8 @@ int main(void)
 	while (mbv_sha256_impls[nimpl])
 		nimpl++;
 	tcase_add_loop_test(tc, known_answers, 0, nimpl);
+	tcase_add_loop_test(tc, pool_known_answers, 0, 3);
+	tcase_add_test(tc, pool_read_error_surfaces);
 	tcase_add_test(tc, read_error_surfaces);
 	tcase_add_test(tc, callback_error_surfaces);
 	tcase_add_test(tc, bad_params_rejected);

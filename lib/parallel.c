@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/* A worker pool hashing a file's data level in ranges; the caller builds the upper levels. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mbverity.h"
+#include "merkle.h"
+
+/* Bytes of data one worker reads and hashes at a time (rounded to blocks). */
+#define CHUNK_BYTES (1024 * 1024)
+/* Chunks in flight per thread: enough to keep workers busy while the caller drains. */
+#define SLOTS_PER_THREAD 2
+
+struct slot {
+	uint64_t chunk;		/* which chunk this slot holds */
+	bool ready;
+	int err;
+	uint8_t *digests;	/* the chunk's data-block hashes */
+};
+
+/* One mbv_pool_compute_tree() call, shared by the workers. */
+struct job {
+	const struct mbv_tree_hash *th;
+	mbv_pread_fn pread;
+	void *read_ctx;
+	uint64_t file_size;
+	uint32_t block_size;
+	size_t chunk_bytes;
+	uint64_t nchunks;
+	uint64_t next_chunk;	/* the next chunk a worker takes */
+	uint64_t consumed;	/* chunks the caller has taken out of the slots */
+	bool abort;
+	struct slot *slots;
+	size_t nslots;
+};
+
+struct mbv_pool {
+	unsigned int nthreads;
+	pthread_t *threads;
+	uint8_t **buffers;	/* one data buffer per worker */
+	size_t buffer_bytes;
+	pthread_mutex_t lock;
+	pthread_cond_t work;	/* a job arrived, a slot was freed, or shutdown */
+	pthread_cond_t done;	/* a slot became ready, or a worker went idle */
+	struct job *job;
+	unsigned int busy;	/* workers inside the current job */
+	bool shutdown;
+};
+
+struct worker_arg {
+	struct mbv_pool *pool;
+	unsigned int index;
+};
+
+/* Read and hash one chunk into @digests: whole blocks, the last zero-padded. */
+static int hash_chunk(const struct job *j, uint64_t chunk, uint8_t *buf,
+		      uint8_t *digests)
+{
+	uint64_t off = chunk * j->chunk_bytes;
+	size_t len = j->file_size - off < j->chunk_bytes ?
+		     (size_t)(j->file_size - off) : j->chunk_bytes;
+	size_t nblocks = (len + j->block_size - 1) / j->block_size;
+	int err = j->pread(j->read_ctx, buf, len, off);
+
+	if (err)
+		return err < 0 ? err : -EIO;
+	memset(buf + len, 0, nblocks * j->block_size - len);
+	mbv_tree_hash_blocks(j->th, buf, nblocks, j->block_size, digests);
+	return 0;
+}
+
+static void *worker_main(void *p)
+{
+	struct worker_arg *arg = p;
+	struct mbv_pool *pool = arg->pool;
+	unsigned int index = arg->index;
+
+	free(arg);
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		struct job *j = pool->job;
+		struct slot *s;
+		uint64_t chunk;
+		int err;
+
+		if (pool->shutdown)
+			break;
+		/* Take a chunk once its slot has been drained by the caller. */
+		if (!j || j->abort || j->next_chunk == j->nchunks ||
+		    j->next_chunk >= j->consumed + j->nslots) {
+			pthread_cond_wait(&pool->work, &pool->lock);
+			continue;
+		}
+		chunk = j->next_chunk++;
+		s = &j->slots[chunk % j->nslots];
+		pool->busy++;
+		pthread_mutex_unlock(&pool->lock);
+
+		/* The buffers are resized between jobs, so look them up each time. */
+		err = hash_chunk(j, chunk, pool->buffers[index], s->digests);
+
+		pthread_mutex_lock(&pool->lock);
+		s->chunk = chunk;
+		s->err = err;
+		s->ready = true;
+		pool->busy--;
+		pthread_cond_broadcast(&pool->done);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+int mbv_pool_new(unsigned int threads, struct mbv_pool **out)
+{
+	struct mbv_pool *pool;
+	unsigned int i;
+
+	*out = NULL;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 ? (unsigned int)n : 1;
+	}
+	/* Choose the SHA-256 kernel now, before any thread asks for it. */
+	mbv_sha256_best();
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->work, NULL);
+	pthread_cond_init(&pool->done, NULL);
+	if (threads == 1) {
+		*out = pool;	/* no workers: the caller does everything */
+		return 0;
+	}
+	pool->threads = calloc(threads, sizeof(*pool->threads));
+	pool->buffers = calloc(threads, sizeof(*pool->buffers));
+	if (!pool->threads || !pool->buffers)
+		goto nomem;
+	for (i = 0; i < threads; i++) {
+		struct worker_arg *arg = malloc(sizeof(*arg));
+
+		if (!arg)
+			goto nomem;
+		arg->pool = pool;
+		arg->index = i;
+		/* Sized on first use: block sizes above CHUNK_BYTES need more. */
+		pool->buffers[i] = NULL;
+		if (pthread_create(&pool->threads[i], NULL, worker_main, arg) != 0) {
+			free(arg);
+			mbv_pool_free(pool);
+			return -EAGAIN;
+		}
+		pool->nthreads++;
+	}
+	*out = pool;
+	return 0;
+nomem:
+	mbv_pool_free(pool);
+	return -ENOMEM;
+}
+
+void mbv_pool_free(struct mbv_pool *pool)
+{
+	unsigned int i;
+
+	if (!pool)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->shutdown = true;
+	pthread_cond_broadcast(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	for (i = 0; i < pool->nthreads; i++)
+		pthread_join(pool->threads[i], NULL);
+	if (pool->buffers)
+		for (i = 0; i < pool->nthreads; i++)
+			free(pool->buffers[i]);
+	free(pool->buffers);
+	free(pool->threads);
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->work);
+	pthread_cond_destroy(&pool->done);
+	free(pool);
+}
+
+unsigned int mbv_pool_threads(const struct mbv_pool *pool)
+{
+	return pool && pool->nthreads ? pool->nthreads : 1;
+}
+
+/* The caller-only path: sequential reads into one buffer. */
+static int compute_serial(const struct mbv_tree_params *params, mbv_pread_fn pread,
+			  void *read_ctx, struct mbv_tree_result *res)
+{
+	struct mbv_tree_builder *b;
+	uint64_t off = 0;
+	uint8_t *buf = NULL;
+	int err;
+
+	err = mbv_tree_new(params, &b);
+	if (err)
+		return err;
+	if (params->file_size) {
+		buf = aligned_alloc(4096, MBV_READ_CHUNK);
+		if (!buf) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	while (off < params->file_size) {
+		size_t n = params->file_size - off < MBV_READ_CHUNK ?
+			   (size_t)(params->file_size - off) : MBV_READ_CHUNK;
+
+		err = pread(read_ctx, buf, n, off);
+		if (err > 0)
+			err = -EIO;
+		if (!err)
+			err = mbv_tree_update(b, buf, n);
+		if (err)
+			goto out;
+		off += n;
+	}
+	err = mbv_tree_finish(b, res);
+out:
+	free(buf);
+	mbv_tree_free(b);
+	return err;
+}
+
+/* Grow the workers' buffers to @bytes (callers hold no lock: workers are idle). */
+static int size_buffers(struct mbv_pool *pool, size_t bytes)
+{
+	unsigned int i;
+
+	if (pool->buffer_bytes >= bytes)
+		return 0;
+	for (i = 0; i < pool->nthreads; i++) {
+		free(pool->buffers[i]);
+		pool->buffers[i] = aligned_alloc(4096, bytes);
+		if (!pool->buffers[i]) {
+			pool->buffer_bytes = 0;
+			return -ENOMEM;
+		}
+	}
+	pool->buffer_bytes = bytes;
+	return 0;
+}
+
+int mbv_pool_compute_tree(struct mbv_pool *pool,
+			  const struct mbv_tree_params *params,
+			  mbv_pread_fn pread, void *read_ctx,
+			  struct mbv_tree_result *res)
+{
+	struct mbv_tree_builder *b;
+	struct job j = { 0 };
+	size_t digest_bytes, i;
+	uint32_t bs;
+	int err;
+
+	bs = params->block_size ? params->block_size : 4096;
+	j.chunk_bytes = CHUNK_BYTES / bs * bs;
+	if (j.chunk_bytes == 0)
+		j.chunk_bytes = bs;
+	/* Small files, or no workers: not worth a hand-off. */
+	if (!pool || pool->nthreads < 2 || params->file_size <= j.chunk_bytes)
+		return compute_serial(params, pread, read_ctx, res);
+
+	err = mbv_tree_new(params, &b);
+	if (err)
+		return err;
+	err = size_buffers(pool, j.chunk_bytes);
+	if (err)
+		goto out_builder;
+	j.th = mbv_tree_builder_hash(b);
+	j.pread = pread;
+	j.read_ctx = read_ctx;
+	j.file_size = params->file_size;
+	j.block_size = bs;
+	j.nchunks = (params->file_size + j.chunk_bytes - 1) / j.chunk_bytes;
+	j.nslots = (size_t)pool->nthreads * SLOTS_PER_THREAD;
+	digest_bytes = j.chunk_bytes / bs * j.th->digest_size;
+	j.slots = calloc(j.nslots, sizeof(*j.slots));
+	if (!j.slots) {
+		err = -ENOMEM;
+		goto out_builder;
+	}
+	for (i = 0; i < j.nslots; i++) {
+		j.slots[i].digests = malloc(digest_bytes);
+		if (!j.slots[i].digests) {
+			err = -ENOMEM;
+			goto out_slots;
+		}
+	}
+
+	pthread_mutex_lock(&pool->lock);
+	pool->job = &j;
+	pthread_cond_broadcast(&pool->work);
+	while (j.consumed < j.nchunks) {
+		struct slot *s = &j.slots[j.consumed % j.nslots];
+		uint64_t off = j.consumed * j.chunk_bytes;
+		uint64_t len;
+
+		if (!s->ready) {
+			pthread_cond_wait(&pool->done, &pool->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&pool->lock);
+		/* Chunks are drained in order, so the tree comes out the same. */
+		len = j.file_size - off < j.chunk_bytes ? j.file_size - off : j.chunk_bytes;
+		err = s->err;
+		if (!err)
+			err = mbv_tree_add_data_hashes(b, s->digests,
+						       (size_t)((len + bs - 1) / bs), len);
+		pthread_mutex_lock(&pool->lock);
+		s->ready = false;
+		j.consumed++;
+		if (err) {
+			j.abort = true;
+			break;
+		}
+		pthread_cond_broadcast(&pool->work);
+	}
+	/* Wait until no worker still touches this job. */
+	j.abort = true;
+	while (pool->busy)
+		pthread_cond_wait(&pool->done, &pool->lock);
+	pool->job = NULL;
+	pthread_mutex_unlock(&pool->lock);
+	if (!err)
+		err = mbv_tree_finish(b, res);
+out_slots:
+	for (i = 0; i < j.nslots; i++)
+		free(j.slots[i].digests);
+	free(j.slots);
+out_builder:
+	mbv_tree_free(b);
+	return err;
+}
