@@ -13,7 +13,9 @@ K256:	SHA256_K_TABLE
 
 section .text
 
-; Working variables a..h; the names rotate each round, not the data.
+; Working variables a..h plus X, where e' is built; the names rotate each
+; round, not the data.  CANON binds them to zmm0-zmm8 at block boundaries.
+%macro CANON 0
 %xdefine A zmm0
 %xdefine B zmm1
 %xdefine C zmm2
@@ -22,48 +24,56 @@ section .text
 %xdefine F zmm5
 %xdefine G zmm6
 %xdefine H zmm7
-%define T0 zmm25		; round temporaries
-%define T1 zmm26
-%define T2 zmm27
-%define S0 zmm28		; schedule temporaries
-%define S1 zmm29
-%define S2 zmm30
-%define BSWAPZ zmm31
-; zmm8-zmm24: sixteen message rows plus one free register for the
+%xdefine X zmm8
+%endmacro
+CANON
+; zmm9-zmm25: sixteen message rows plus one free register for the
 ; transpose, which renames rather than moves; the W ring names W0..W15 are
 ; bound to whatever registers the transpose leaves the words in.
+%define T0 zmm26		; round temporaries
+%define T1 zmm27
+%define T2 zmm28
+%define S0 zmm29		; schedule temporaries
+%define S1 zmm30
+%define S2 zmm31
 
+; After a round: a' is in H, e' in X, and d's register is free.
 %macro ROTATE 0
 %xdefine _T H
+%xdefine _F D
 %xdefine H G
 %xdefine G F
 %xdefine F E
-%xdefine E D
+%xdefine E X
 %xdefine D C
 %xdefine C B
 %xdefine B A
 %xdefine A _T
+%xdefine X _F
 %endmacro
 
-; The part of a round after h += W + K.
+; The part of a round after h += W + K.  Vector ops take 2 cycles on Zen 5,
+; so the e chain is kept to rotate, ternlog, add: e' = (d + h + K + W +
+; Ch) + S1(e); a' = (e' - d + Maj) + S0(a).  Register copies are free.
 %macro ROUND_BODY 0
-	vprord	T0, E, 6
-	vprord	T1, E, 11
-	vprord	T2, E, 25
-	vpternlogd T0, T1, T2, 0x96		; S1(e)
-	vpaddd	H, H, T0
+	vpaddd	X, D, H				; d + h + K + W
 	vmovdqa32 T1, E
 	vpternlogd T1, F, G, 0xca		; Ch(e, f, g)
-	vpaddd	H, H, T1			; h = T1
-	vpaddd	D, D, H				; e' = d + T1
-	vprord	T0, A, 2
-	vprord	T1, A, 13
-	vprord	T2, A, 22
-	vpternlogd T0, T1, T2, 0x96		; S0(a)
-	vpaddd	H, H, T0
+	vprord	T0, E, 6
+	vprord	T2, E, 11
+	vpaddd	X, X, T1
+	vprord	T1, E, 25
+	vpternlogd T0, T1, T2, 0x96		; S1(e)
+	vpaddd	X, X, T0			; e'
+	vpsubd	H, X, D				; T1 = e' - d
 	vmovdqa32 T1, A
 	vpternlogd T1, B, C, 0xe8		; Maj(a, b, c)
-	vpaddd	H, H, T1			; a' = T1 + T2
+	vprord	T0, A, 2
+	vprord	T2, A, 13
+	vpaddd	H, H, T1
+	vprord	T1, A, 22
+	vpternlogd T0, T1, T2, 0x96		; S0(a)
+	vpaddd	H, H, T0			; a'
 	ROTATE
 %endmacro
 
@@ -120,15 +130,15 @@ section .text
 %macro LOAD_TRANSPOSE 0
 %assign i 0
 %rep 16
-%xdefine R%[i] zmm %+ %eval(8 + i)
+%xdefine R%[i] zmm %+ %eval(9 + i)
 %assign i i + 1
 %endrep
-%xdefine FREE zmm24
+%xdefine FREE zmm25
 %assign i 0
 %rep 16
 	mov	r8, [rsi + 8 * i]
 	vmovdqu32 R%[i], [r8 + rax]
-	vpshufb	R%[i], R%[i], BSWAPZ
+	vpshufb	R%[i], R%[i], [BSWAP]
 %assign i i + 1
 %endrep
 	; dwords: L/H(k) = rows 2k, 2k+1 interleaved (words 4q, 4q+1 / 4q+2, 4q+3)
@@ -176,16 +186,37 @@ section .text
 %endrep
 %endmacro
 
+; Add the state saved at [rsp] and move a..h back to zmm0-zmm7 through the
+; (now dead) message registers.
+%macro FEED_FORWARD 0
+	vpaddd	W0, A, [rsp + 0 * 64]
+	vpaddd	W1, B, [rsp + 1 * 64]
+	vpaddd	W2, C, [rsp + 2 * 64]
+	vpaddd	W3, D, [rsp + 3 * 64]
+	vpaddd	W4, E, [rsp + 4 * 64]
+	vpaddd	W5, F, [rsp + 5 * 64]
+	vpaddd	W6, G, [rsp + 6 * 64]
+	vpaddd	W7, H, [rsp + 7 * 64]
+	CANON
+	vmovdqa32 A, W0
+	vmovdqa32 B, W1
+	vmovdqa32 C, W2
+	vmovdqa32 D, W3
+	vmovdqa32 E, W4
+	vmovdqa32 F, W5
+	vmovdqa32 G, W6
+	vmovdqa32 H, W7
+%endmacro
+
 ; void mbv_sha256_x16_avx512(uint32_t st[8][16], const uint8_t *const data[16],
 ;                            size_t nblocks, const uint32_t wk[64]);
-; Clobbers rax, rdx, r8, zmm0-zmm31, k0-k7 untouched, flags.
+; Clobbers rax, rdx, r8, zmm0-zmm31, flags.
 global mbv_sha256_x16_avx512:function hidden
 mbv_sha256_x16_avx512:
 	push	rbp
 	mov	rbp, rsp
 	sub	rsp, 8 * 64
 	and	rsp, -64
-	vmovdqa32 BSWAPZ, [BSWAP]
 	vmovdqu32 A, [rdi + 0 * 64]
 	vmovdqu32 B, [rdi + 1 * 64]
 	vmovdqu32 C, [rdi + 2 * 64]
@@ -215,14 +246,7 @@ mbv_sha256_x16_avx512:
 %endif
 %assign t t + 1
 %endrep
-	vpaddd	A, A, [rsp + 0 * 64]
-	vpaddd	B, B, [rsp + 1 * 64]
-	vpaddd	C, C, [rsp + 2 * 64]
-	vpaddd	D, D, [rsp + 3 * 64]
-	vpaddd	E, E, [rsp + 4 * 64]
-	vpaddd	F, F, [rsp + 5 * 64]
-	vpaddd	G, G, [rsp + 6 * 64]
-	vpaddd	H, H, [rsp + 7 * 64]
+	FEED_FORWARD
 	add	rax, 64
 	dec	rdx
 	jnz	.loop
@@ -242,14 +266,7 @@ mbv_sha256_x16_avx512:
 	ROUND_WK t
 %assign t t + 1
 %endrep
-	vpaddd	A, A, [rsp + 0 * 64]
-	vpaddd	B, B, [rsp + 1 * 64]
-	vpaddd	C, C, [rsp + 2 * 64]
-	vpaddd	D, D, [rsp + 3 * 64]
-	vpaddd	E, E, [rsp + 4 * 64]
-	vpaddd	F, F, [rsp + 5 * 64]
-	vpaddd	G, G, [rsp + 6 * 64]
-	vpaddd	H, H, [rsp + 7 * 64]
+	FEED_FORWARD
 .store:
 	vmovdqu32 [rdi + 0 * 64], A
 	vmovdqu32 [rdi + 1 * 64], B
