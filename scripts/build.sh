@@ -1,8 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Configure and build in the source tree (extra arguments go to configure).
+# Configure and build out of tree: scripts/build.sh [BUILDDIR [CONFIGURE-ARGS...]]
+# (default build/).  The source tree itself stays unconfigured.
 set -eu
-cd "$(dirname "$0")/.."
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${1:-build}
+[ $# -eq 0 ] || shift
+cd "$top"
 [ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure "$@"
+mkdir -p "$builddir"
+cd "$builddir"
+[ -f Makefile ] || "$top/configure" "$@"
 make -j"$(nproc)"

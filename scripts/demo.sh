@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-mbv=programs/mbverity
+mbv=build/programs/mbverity
 src=examples/rootfs
 out=$(mktemp -d "${TMPDIR:-/tmp}/mbverity-demo.XXXXXX")
 echo "== $($mbv --version)"
