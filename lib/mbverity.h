@@ -193,6 +193,69 @@ int mbv_formatted_digest(uint32_t hash_algorithm, const uint8_t *digest,
 /** mbv_sha256_impl_name() - the SHA-256 implementation in use, e.g. "x16_avx512" */
 const char *mbv_sha256_impl_name(void);
 
+/* ---- signatures (fs-verity built-in signatures, PKCS#7 via OpenSSL) ---- */
+
+/* A comfortable size for the errbuf of the functions below. */
+#define MBV_SIG_ERRBUF_SIZE	512
+
+/**
+ * mbv_sign_digest() - sign a file digest as `fsverity sign` does
+ * @hash_algorithm: MBV_HASH_ALG_* the digest was computed with
+ * @digest: the fs-verity file digest (mbv_tree_result.digest)
+ * @key_path: PEM private key (PKCS#8 or traditional); an encrypted key fails
+ *	with -ENOKEY, there is never a passphrase prompt
+ * @cert_path: PEM X.509 certificate of that key, or NULL to read it from
+ *	@key_path
+ * @sig: set to the DER PKCS#7 signature, malloc'ed; the caller frees it
+ * @sig_size: set to the signature's size, at most MBV_MAX_SIGNATURE_SIZE
+ * @errbuf: on failure, a one-line reason naming the file; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * Signs mbv_formatted_digest() into PKCS#7 signedData, DER, detached, without
+ * authenticated attributes or certificates, the signer named by issuer and
+ * serial, digest algorithm @hash_algorithm.  For RSA keys the result is
+ * byte-identical to fsverity-utils'.  Clears the calling thread's OpenSSL
+ * error queue; safe in concurrent threads.
+ *
+ * Return: 0; -ENOENT etc. for an unreadable file; -EBADMSG for malformed
+ * PEM; -ENOKEY for an encrypted key; -EKEYREJECTED when the key does not
+ * match the certificate; -EMSGSIZE when the signature would exceed
+ * MBV_MAX_SIGNATURE_SIZE; -EINVAL, -ENOMEM.
+ */
+int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
+		    const char *key_path, const char *cert_path,
+		    uint8_t **sig, size_t *sig_size,
+		    char *errbuf, size_t errbuf_size);
+
+/**
+ * mbv_verify_signature() - check a built-in signature as the kernel would
+ * @hash_algorithm: MBV_HASH_ALG_* of the file
+ * @digest: the fs-verity file digest
+ * @sig: the DER PKCS#7 signature (as stored after the descriptor)
+ * @sig_size: bytes of @sig
+ * @cert_path: PEM X.509 certificate, trusted as if it were in the kernel's
+ *	.fs-verity keyring (no chain to a CA is built)
+ * @errbuf: on failure, a one-line reason; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * The content is the detached mbv_formatted_digest(); signers identified by
+ * another certificate's issuer and serial are skipped, as the kernel skips
+ * keys not in its keyring, but at least one signer must be @cert_path's and
+ * every such signer must verify.  Stricter than the kernel in one way: the
+ * signer's digest algorithm must be @hash_algorithm.  Clears the calling
+ * thread's OpenSSL error queue.
+ *
+ * Return: 0; -EBADMSG for a malformed signature or certificate; -ENOKEY
+ * when no signer is the certificate; -EKEYREJECTED for a signature that
+ * does not verify or whose algorithms do not fit; -ENOPKG for a certificate
+ * key that is neither RSA nor EC; -EMSGSIZE when @sig_size >
+ * MBV_MAX_SIGNATURE_SIZE; -ENOENT etc. for an unreadable certificate;
+ * -EINVAL, -ENOMEM.
+ */
+int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
+			 const uint8_t *sig, size_t sig_size,
+			 const char *cert_path, char *errbuf, size_t errbuf_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include "utils.h"
 
 int cmd_digest(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 
 /*
  * Build the tree of the regular file @path, printing an error naming it on
@@ -16,5 +17,14 @@ int cmd_digest(int argc, char **argv);
 int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *pool,
 	      int (*tree_block)(void *, const void *, size_t, uint64_t),
 	      void *ctx, struct mbv_tree_result *res);
+
+/*
+ * Sign the digest of @name with mbv_sign_digest(), printing
+ * "cannot sign '@name': REASON" on failure.  *@sig is malloc'ed.
+ * Return: 0 or -errno.
+ */
+int sign_digest_or_error(uint32_t hash_alg, const uint8_t *digest,
+			 const char *name, const char *key, const char *cert,
+			 uint8_t **sig, size_t *sig_size);
 
 #endif

@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "digest", cmd_digest, "compute the fs-verity digest of files" },
+	{ "sign", cmd_sign, "sign a file's digest for fs-verity built-in signatures" },
 };
 
 static void print_usage(FILE *f)

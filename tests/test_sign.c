@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/* Built-in signatures: round trips, byte-identity with `fsverity sign`, and every bad input. */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <openssl/err.h>
+
+#include "mbverity.h"
+
+/* Keys and certificates made once by main() with the openssl command. */
+static char dir[] = "/tmp/mbv-test-sign.XXXXXX";
+
+static const char *const good_keys[] = { "rsa2048", "rsa4096", "ec256" };
+static const uint32_t algs[] = { MBV_HASH_ALG_SHA256, MBV_HASH_ALG_SHA512 };
+
+static const char *path(const char *name)
+{
+	static char buf[8][512];
+	static unsigned int next;
+	char *p = buf[next++ % 8];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static const char *keyf(const char *name)
+{
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s.key", name);
+	return path(n);
+}
+
+static const char *certf(const char *name)
+{
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s.crt", name);
+	return path(n);
+}
+
+static int __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -1;
+	r = system(cmd);
+	free(cmd);
+	return r;
+}
+
+static uint8_t *slurp(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	uint8_t *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "open %s", p);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n ? (size_t)n : 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void fill_digest(uint8_t *d, unsigned int seed)
+{
+	int i;
+
+	for (i = 0; i < MBV_MAX_DIGEST_SIZE; i++)
+		d[i] = (uint8_t)(seed * 131 + i * 7 + 1);
+}
+
+/* The reason is one line and names @file. */
+static void check_reason(const char *why, const char *file)
+{
+	ck_assert_msg(why[0] != '\0', "no reason given");
+	ck_assert_msg(strchr(why, '\n') == NULL, "reason spans lines: %s", why);
+	if (file)
+		ck_assert_msg(strstr(why, file) != NULL, "reason '%s' does not name %s",
+			      why, file);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+}
+
+START_TEST(test_round_trip)
+{
+	const char *k = good_keys[_i / 2];
+	uint32_t alg = algs[_i % 2];
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig = NULL;
+	size_t sig_size = 0;
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	fill_digest(digest, (unsigned int)_i);
+	ck_assert_int_eq(mbv_sign_digest(alg, digest, keyf(k), certf(k), &sig,
+					 &sig_size, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_uint_gt(sig_size, 0);
+	ck_assert_uint_le(sig_size, MBV_MAX_SIGNATURE_SIZE);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	ck_assert_int_eq(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
+					      why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	/* Another digest, or the same digest under the other algorithm. */
+	digest[3] ^= 1;
+	ck_assert_int_eq(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
+					      why, sizeof(why)), -EKEYREJECTED);
+	check_reason(why, NULL);
+	digest[3] ^= 1;
+	ck_assert_int_eq(mbv_verify_signature(alg ^ 3, digest, sig, sig_size, certf(k),
+					      why, sizeof(why)), -EKEYREJECTED);
+	check_reason(why, NULL);
+	/* No errbuf is fine too. */
+	ck_assert_int_eq(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
+					      NULL, 0), 0);
+	free(sig);
+}
+END_TEST
+
+/* One PEM file holding key and certificate, as fsverity allows. */
+START_TEST(test_combined_pem)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig = NULL;
+	size_t sig_size;
+
+	fill_digest(digest, 9);
+	ck_assert_int_eq(mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, path("both.pem"),
+					 NULL, &sig, &sig_size, NULL, 0), 0);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      certf("rsa2048"), NULL, 0), 0);
+	free(sig);
+}
+END_TEST
+
+struct file_case {
+	const char *hash;
+	unsigned int block_size;
+	const char *salt;	/* hex */
+	size_t size;
+};
+
+static const struct file_case file_cases[] = {
+	{ "sha256", 4096, "", 100000 },
+	{ "sha512", 1024, "00112233", 1 },
+	{ "sha256", 65536, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0 },
+	{ "sha512", 4096, "", 300001 },
+	{ "sha256", 1024, "ff", 4096 * 3 + 5 },
+};
+
+struct mem_reader {
+	const uint8_t *p;
+};
+
+static int read_mem(void *ctx, void *buf, size_t count)
+{
+	struct mem_reader *r = ctx;
+
+	memcpy(buf, r->p, count);
+	r->p += count;
+	return 0;
+}
+
+static unsigned int unhex(const char *s, uint8_t *out)
+{
+	unsigned int n = 0;
+
+	for (; s[0] && s[1]; s += 2) {
+		unsigned int v;
+
+		sscanf(s, "%2x", &v);
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* Write the case's file and compute its digest with the library. */
+static void case_digest(const struct file_case *c, const char *file,
+			struct mbv_tree_result *res)
+{
+	struct mbv_tree_params p;
+	struct mem_reader r;
+	uint8_t salt[MBV_MAX_SALT_SIZE];
+	uint8_t *data = malloc(c->size + 1);
+	FILE *f;
+	size_t i;
+
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < c->size; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	f = fopen(file, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, c->size, f), c->size);
+	fclose(f);
+	memset(&p, 0, sizeof(p));
+	p.version = 1;
+	p.hash_algorithm = mbv_hash_alg_by_name(c->hash);
+	p.block_size = c->block_size;
+	p.salt_size = unhex(c->salt, salt);
+	p.salt = salt;
+	p.file_size = c->size;
+	r.p = data;
+	ck_assert_int_eq(mbv_compute_tree(&p, read_mem, &r, res), 0);
+	free(data);
+}
+
+static void fsverity_sign(const struct file_case *c, const char *file,
+			  const char *k, const char *out)
+{
+	ck_assert_int_eq(sh("fsverity sign '%s' '%s' --key='%s' --cert='%s' --hash-alg=%s"
+			    " --block-size=%u %s%s >/dev/null", file, out, keyf(k),
+			    certf(k), c->hash, c->block_size, c->salt[0] ? "--salt=" : "",
+			    c->salt), 0);
+}
+
+/* RSA (PKCS#1 v1.5) is deterministic: the same bytes as fsverity. */
+START_TEST(test_rsa_identical_to_fsverity)
+{
+	const struct file_case *c = &file_cases[_i / 2];
+	const char *k = _i % 2 ? "rsa4096" : "rsa2048";
+	const char *file = path("data"), *ref = path("ref.sig");
+	struct mbv_tree_result res;
+	uint8_t *sig, *want;
+	size_t sig_size, want_size;
+
+	case_digest(c, file, &res);
+	fsverity_sign(c, file, k, ref);
+	want = slurp(ref, &want_size);
+	ck_assert_int_eq(mbv_sign_digest(res.hash_algorithm, res.digest, keyf(k),
+					 certf(k), &sig, &sig_size, NULL, 0), 0);
+	ck_assert_uint_eq(sig_size, want_size);
+	ck_assert_mem_eq(sig, want, sig_size);
+	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
+					      want_size, certf(k), NULL, 0), 0);
+	free(sig);
+	free(want);
+}
+END_TEST
+
+/* ECDSA is randomized: fsverity's signature must verify here. */
+START_TEST(test_ecdsa_from_fsverity_verifies)
+{
+	const struct file_case *c = &file_cases[_i];
+	const char *file = path("data"), *ref = path("ref.sig");
+	struct mbv_tree_result res;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	uint8_t *want;
+	size_t want_size;
+
+	case_digest(c, file, &res);
+	fsverity_sign(c, file, "ec256", ref);
+	want = slurp(ref, &want_size);
+	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
+					      want_size, certf("ec256"), why,
+					      sizeof(why)), 0);
+	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
+					      want_size, certf("rsa2048"), why,
+					      sizeof(why)), -ENOKEY);
+	free(want);
+}
+END_TEST
+
+static void sign_ok(const char *k, uint32_t alg, const uint8_t *digest,
+		    uint8_t **sig, size_t *sig_size)
+{
+	ck_assert_int_eq(mbv_sign_digest(alg, digest, keyf(k), certf(k), sig,
+					 sig_size, NULL, 0), 0);
+}
+
+/*
+ * Is @i the tag of NULL parameters after an algorithm OID?  The kernel's
+ * ASN.1 grammar takes them as ANY and ignores them, as OpenSSL does.
+ */
+static bool ignored_params(const uint8_t *sig, size_t size, size_t i)
+{
+	size_t j;
+
+	if (i + 1 >= size || sig[i] != 0x05 || sig[i + 1] != 0x00)
+		return false;
+	for (j = 0; j + 2 <= i; j++)
+		if (sig[j] == 0x06 && j + 2 + sig[j + 1] == i)
+			return true;
+	return false;
+}
+
+/*
+ * Every single-byte change is refused, as the kernel's parser would refuse
+ * it, except the tag of ignored algorithm parameters.
+ */
+START_TEST(test_flipped_bytes)
+{
+	const char *k = good_keys[_i];
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	size_t sig_size, i;
+	int bit;
+
+	fill_digest(digest, 3);
+	sign_ok(k, MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
+	for (i = 0; i < sig_size; i++) {
+		for (bit = 0; bit < 8; bit += 7) {
+			int err;
+
+			if (ignored_params(sig, sig_size, i))
+				continue;
+			sig[i] ^= (uint8_t)(1 << bit);
+			err = mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
+						   sig_size, certf(k), why, sizeof(why));
+			ck_assert_msg(err < 0, "flip of bit %d of byte %zu accepted", bit, i);
+			check_reason(why, NULL);
+			sig[i] ^= (uint8_t)(1 << bit);
+		}
+	}
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
+					      sig_size, certf(k), NULL, 0), 0);
+	free(sig);
+}
+END_TEST
+
+START_TEST(test_bad_signatures)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig, *big;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	size_t sig_size;
+
+	fill_digest(digest, 5);
+	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
+
+	/* Wrong certificate: another issuer/serial, or same one, other key. */
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      certf("other"), why, sizeof(why)), -ENOKEY);
+	check_reason(why, certf("other"));
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      certf("ec256"), why, sizeof(why)), -ENOKEY);
+	free(sig);
+	sign_ok("serial1a", MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      certf("serial1a"), NULL, 0), 0);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      certf("serial1b"), why, sizeof(why)),
+			 -EKEYREJECTED);
+	check_reason(why, certf("serial1b"));
+
+	/* Truncated, trailing garbage, empty, oversized, not DER. */
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
+					      sig_size - 1, certf("serial1a"), why,
+					      sizeof(why)), -EBADMSG);
+	check_reason(why, NULL);
+	big = calloc(1, MBV_MAX_SIGNATURE_SIZE + 1);
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, sig, sig_size);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big,
+					      sig_size + 1, certf("serial1a"), why,
+					      sizeof(why)), -EBADMSG);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big, 0,
+					      certf("serial1a"), why, sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big,
+					      MBV_MAX_SIGNATURE_SIZE + 1, certf("serial1a"),
+					      why, sizeof(why)), -EMSGSIZE);
+	check_reason(why, NULL);
+	memset(big, 0x30, 64);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big, 64,
+					      certf("serial1a"), why, sizeof(why)), -EBADMSG);
+	check_reason(why, NULL);
+	free(big);
+
+	/* Certificate trouble at verify time. */
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      path("missing.crt"), why, sizeof(why)), -ENOENT);
+	check_reason(why, path("missing.crt"));
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      path("garbage.pem"), why, sizeof(why)), -EBADMSG);
+	check_reason(why, path("garbage.pem"));
+	ck_assert_int_eq(mbv_verify_signature(99, digest, sig, sig_size,
+					      certf("serial1a"), why, sizeof(why)), -EINVAL);
+	free(sig);
+}
+END_TEST
+
+/* Variants made by `openssl smime`: what the kernel accepts, we accept. */
+START_TEST(test_openssl_variants)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], fd[12 + MBV_MAX_DIGEST_SIZE], *sig;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	size_t sig_size;
+	FILE *f;
+	int n;
+	static const struct {
+		const char *opts;
+		int want;
+	} v[] = {
+		{ "-noattr -nocerts", 0 },
+		{ "", 0 },			/* authenticated attributes, embedded cert */
+		{ "-noattr -nocerts -nodetach", -EBADMSG },	/* content inside */
+		{ "-noattr -nocerts -md sha512", -EKEYREJECTED },	/* not the file's hash */
+	};
+	size_t i;
+
+	fill_digest(digest, 7);
+	n = mbv_formatted_digest(MBV_HASH_ALG_SHA256, digest, fd);
+	f = fopen(path("fd.bin"), "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(fd, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *md = strstr(v[i].opts, "-md") ? "" : "-md sha256";
+
+		ck_assert_int_eq(sh("openssl smime -sign -binary -outform DER %s %s -in %s"
+				    " -signer %s -inkey %s -out %s", md, v[i].opts,
+				    path("fd.bin"), certf("ec256"), keyf("ec256"),
+				    path("v.sig")), 0);
+		sig = slurp(path("v.sig"), &sig_size);
+		ck_assert_msg(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
+						   sig_size, certf("ec256"), why,
+						   sizeof(why)) == v[i].want,
+			      "openssl smime %s: %s", v[i].opts, why);
+		free(sig);
+	}
+}
+END_TEST
+
+START_TEST(test_bad_keys)
+{
+	static const struct {
+		const char *key, *cert;
+		int want;
+		int names;	/* 0: the key, 1: the cert in the reason */
+	} c[] = {
+		{ "rsa2048.key", "other.crt", -EKEYREJECTED, 1 },
+		{ "ec256.key", "rsa2048.crt", -EKEYREJECTED, 1 },
+		{ "enc_pkcs8.key", "enc.crt", -ENOKEY, 0 },
+		{ "enc_trad.key", "enc.crt", -ENOKEY, 0 },
+		{ "garbage.pem", "rsa2048.crt", -EBADMSG, 0 },
+		{ "empty.pem", "rsa2048.crt", -EBADMSG, 0 },
+		{ "rsa2048.crt", "rsa2048.crt", -EBADMSG, 0 },	/* no key in it */
+		{ "truncated.key", "rsa2048.crt", -EBADMSG, 0 },
+		{ "rsa2048.key", "garbage.pem", -EBADMSG, 1 },
+		{ "rsa2048.key", "rsa2048.key", -EBADMSG, 1 },	/* no cert in it */
+		{ "rsa2048.key", "truncated.crt", -EBADMSG, 1 },
+		{ "missing.key", "rsa2048.crt", -ENOENT, 0 },
+		{ "rsa2048.key", "missing.crt", -ENOENT, 1 },
+		{ ".", "rsa2048.crt", -EBADMSG, 0 },
+		{ "bigname.key", "bigname.crt", -EMSGSIZE, 1 },
+	};
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig = (uint8_t *)"x";
+	char why[MBV_SIG_ERRBUF_SIZE];
+	size_t sig_size = 1, i;
+
+	fill_digest(digest, 11);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		const char *k = path(c[i].key), *ce = path(c[i].cert);
+		int err = mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, k, ce, &sig,
+					  &sig_size, why, sizeof(why));
+
+		ck_assert_msg(err == c[i].want, "%s + %s: %d (%s), want %d", c[i].key,
+			      c[i].cert, err, why, c[i].want);
+		ck_assert_ptr_null(sig);
+		ck_assert_uint_eq(sig_size, 0);
+		check_reason(why, c[i].names ? ce : k);
+	}
+	ck_assert_int_eq(mbv_sign_digest(7, digest, keyf("rsa2048"), certf("rsa2048"),
+					 &sig, &sig_size, why, sizeof(why)), -EINVAL);
+}
+END_TEST
+
+static Suite *sign_suite(void)
+{
+	Suite *s = suite_create("sign");
+	TCase *tc = tcase_create("sign");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_round_trip, 0, 6);
+	tcase_add_test(tc, test_combined_pem);
+	tcase_add_loop_test(tc, test_rsa_identical_to_fsverity, 0,
+			    2 * (int)(sizeof(file_cases) / sizeof(file_cases[0])));
+	tcase_add_loop_test(tc, test_ecdsa_from_fsverity_verifies, 0,
+			    (int)(sizeof(file_cases) / sizeof(file_cases[0])));
+	tcase_add_loop_test(tc, test_flipped_bytes, 0, 3);
+	tcase_add_test(tc, test_bad_signatures);
+	tcase_add_test(tc, test_openssl_variants);
+	tcase_add_test(tc, test_bad_keys);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Make a self-signed key pair @name with `openssl req` options @newkey. */
+static int make_pair(const char *name, const char *newkey, const char *extra)
+{
+	return sh("openssl req -x509 -newkey %s -nodes -keyout %s -out %s -subj /CN=test"
+		  " -days 1 %s 2>/dev/null", newkey, keyf(name), certf(name), extra);
+}
+
+static int make_fixtures(void)
+{
+	char subj[20000];
+	size_t n;
+	int i;
+
+	if (make_pair("rsa2048", "rsa:2048", "") || make_pair("rsa4096", "rsa:4096", "") ||
+	    make_pair("ec256", "ec -pkeyopt ec_paramgen_curve:P-256", "") ||
+	    make_pair("other", "rsa:2048", "") ||
+	    make_pair("serial1a", "rsa:2048", "-set_serial 1") ||
+	    make_pair("serial1b", "rsa:2048", "-set_serial 1") ||
+	    make_pair("enc", "rsa:2048", ""))
+		return -1;
+	/* Issuer name so long the signature would exceed 16128 bytes. */
+	n = (size_t)snprintf(subj, sizeof(subj), "/CN=test");
+	for (i = 0; i < 280; i++)
+		n += (size_t)snprintf(subj + n, sizeof(subj) - n, "/O=%063d", i);
+	if (sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+	       " -keyout %s -out %s -subj '%s' -days 1 2>/dev/null",
+	       keyf("bigname"), certf("bigname"), subj))
+		return -1;
+	return sh("cd %s && openssl pkcs8 -topk8 -in enc.key -passout pass:secret"
+		  " -out enc_pkcs8.key && openssl pkey -in enc.key -traditional -aes128"
+		  " -passout pass:secret -out enc_trad.key && cat rsa2048.key rsa2048.crt"
+		  " > both.pem && printf -- '-----BEGIN CERTIFICATE-----\\nnot base64!\\n"
+		  "-----END CERTIFICATE-----\\n' > garbage.pem && : > empty.pem &&"
+		  " head -c 600 rsa2048.key > truncated.key &&"
+		  " head -c 400 rsa2048.crt > truncated.crt", dir);
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	if (sh("command -v openssl >/dev/null && command -v fsverity >/dev/null") ||
+	    make_fixtures()) {
+		fprintf(stderr, "FAIL: cannot make keys (need openssl and fsverity)\n");
+		sh("rm -rf %s", dir);
+		return 1;
+	}
+	sr = srunner_create(sign_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	sh("rm -rf %s", dir);
+	return failed ? 1 : 0;
+}
