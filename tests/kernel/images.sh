@@ -1,0 +1,281 @@
+# SPDX-License-Identifier: MIT
+# Host-side image helpers for run.sh: test trees, expectations computed with
+# fsverity-utils (userspace, no kernel needed), corruption and on-disk layout
+# extraction through debugfs. Sourced, not run.
+
+SALT7=a1b2c3d4e5f607
+SALT32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+# Edge sizes around 4 KiB blocks and the 64 KiB tree alignment, one that
+# needs a 2- or 3-level tree, one that fills exactly one tree block.
+SIZES="0 1 4095 4096 4097 65535 65536 65537 1048577 3145851"
+
+hres() { echo "MBVK-RESULT $*" >>"$W/host-results"; }
+hok() { hres ok "$1"; }
+hfail() {
+	local n=$1
+	shift
+	hres FAIL "$n" "$(echo "$*" | tr '\n' ' ' | cut -c1-300)"
+}
+
+fid() { echo "$1" | tr / _; }
+
+vargs() { # ALG TREE_BS SALT -> fsverity/mbverity options
+	printf -- '--hash-alg=%s --block-size=%s' "$1" "$2"
+	[ "$3" = - ] || printf -- ' --salt=%s' "$3"
+}
+
+mk_keys() {
+	local k
+	for k in 1 2; do
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mbvk test key $k" \
+			-keyout "$W/k$k.pem" -out "$W/c$k.pem" 2>/dev/null ||
+			mbvk_die "openssl cannot make a test key"
+		openssl x509 -in "$W/c$k.pem" -outform der -out "$W/c$k.der"
+	done
+}
+
+# build_fs FS FSBS SIGS(0|1) SETSPEC...
+# SETSPEC is NAME:ALG:TREE_BS:SALT. Writes $W/FS/{src,manifest,exp/,plain.img}.
+# Manifest lines: PATH SIZE ALG TREE_BS SALT KIND, KIND one of n (plain test
+# file), k1key (sign with key 1 via --key/--cert), k1sig (key 1 via
+# --signature), k2 (key 2, whose cert the guest does not load), uns (verity,
+# unsigned), plain (never made verity).
+build_fs() {
+	local fs=$1 fsbs=$2 sigs=$3 spec name alg tbs salt size p total=0 kb
+	shift 3
+	local d=$W/$fs
+	mkdir -p "$d/src" "$d/exp"
+	: >"$d/manifest"
+	for spec in "$@"; do
+		IFS=: read -r name alg tbs salt <<<"$spec"
+		mkdir -p "$d/src/$name"
+		for size in $SIZES; do
+			echo "/$name/f$size $size $alg $tbs $salt n" >>"$d/manifest"
+		done
+	done
+	if [ "$sigs" = 1 ]; then
+		mkdir -p "$d/src/sig"
+		cat >>"$d/manifest" <<-EOF
+			/sig/k1key 100000 sha256 4096 - k1key
+			/sig/k1sig 5000 sha512 4096 $SALT7 k1sig
+			/sig/k2 3000 sha256 4096 - k2
+			/sig/uns 3000 sha256 4096 - uns
+			/sig/plain 3000 sha256 4096 - plain
+		EOF
+		if [ "$fsbs" -lt 4096 ] || [ "${MBVK_SMALL_TREE:-0}" = 1 ]; then
+			echo "/sig/k1small 70000 sha256 1024 - k1key" >>"$d/manifest"
+		fi
+	fi
+	# A file with a hole: mke2fs -d leaves all-zero blocks unallocated.
+	mkdir -p "$d/src/misc"
+	echo "/misc/sparse 300000 sha256 $fsbs - n" >>"$d/manifest"
+	while read -r p size alg tbs salt kind; do
+		if [ "$p" = /misc/sparse ]; then
+			{ head -c 8192 /dev/urandom; head -c 204800 /dev/zero
+			  head -c $((size - 8192 - 204800)) /dev/urandom; } >"$d/src$p"
+		else
+			# A nonzero first byte: an all-zero block would become a hole.
+			{ [ "$size" = 0 ] || printf M; head -c $((size > 0 ? size - 1 : 0)) /dev/urandom; } >"$d/src$p"
+		fi
+		total=$((total + size))
+		local id
+		id=$(fid "$p")
+		sha256sum <"$d/src$p" | cut -d' ' -f1 >"$d/exp/$id.sha"
+		[ "$kind" = plain ] && continue
+		# shellcheck disable=SC2046
+		fsverity digest "$d/src$p" $(vargs "$alg" "$tbs" "$salt") \
+			--out-merkle-tree="$d/exp/$id.tree" --out-descriptor="$d/exp/$id.desc" |
+			cut -d' ' -f1 >"$d/exp/$id.digest"
+		case $kind in
+		k1key | k1sig | k2)
+			local k=1
+			[ "$kind" = k2 ] && k=2
+			# shellcheck disable=SC2046
+			fsverity sign "$d/src$p" "$d/exp/$id.sig" --key="$W/k$k.pem" --cert="$W/c$k.pem" \
+				$(vargs "$alg" "$tbs" "$salt") >/dev/null || mbvk_die "fsverity sign $p failed"
+			;;
+		esac
+	done <"$d/manifest"
+	# Data plus a few MiB for the journal, inode tables and trees.
+	kb=$((total / 1024 * 5 / 4 + 8192))
+	[ "$fsbs" -lt 4096 ] && kb=$((kb + 4096))
+	mke2fs -q -t ext4 -O verity -b "$fsbs" -L "p$fs" -d "$d/src" "$d/plain.img" "${kb}k" ||
+		mbvk_die "mke2fs failed for $fs"
+}
+
+# copy_img FS ROLE: $W/FS/ROLE.img from plain.img, labelled ROLE+FS.
+copy_img() {
+	cp "$W/$1/plain.img" "$W/$1/$2.img"
+	e2label "$W/$1/$2.img" "$2$1"
+}
+
+# mbverity_enable_all FS: the mbverity way to make the subject image.
+mbverity_enable_all() {
+	local fs=$1 d=$W/$1 p size alg tbs salt kind id extra out
+	copy_img "$fs" s
+	while read -r p size alg tbs salt kind; do
+		id=$(fid "$p")
+		case $kind in
+		plain) continue ;;
+		k1key) extra="--key=$W/k1.pem --cert=$W/c1.pem" ;;
+		k1sig | k2) extra="--signature=$d/exp/$id.sig" ;;
+		*) extra= ;;
+		esac
+		# shellcheck disable=SC2046,SC2086
+		if out=$("$MBVERITY" enable "$d/s.img" "$p" $(vargs "$alg" "$tbs" "$salt") $extra 2>&1); then
+			hok "host-enable:$fs$p"
+		else
+			hfail "host-enable:$fs$p" "$out"
+			continue
+		fi
+		out=$("$MBVERITY" measure "$d/s.img" "$p" 2>&1) || true
+		if [ "${out%% *}" = "$(cat "$d/exp/$id.digest")" ]; then
+			hok "host-measure:$fs$p"
+		else
+			hfail "host-measure:$fs$p" "got '$out' want $(cat "$d/exp/$id.digest")"
+		fi
+	done <"$d/manifest"
+	fsck_check "$fs" s
+}
+
+fsck_check() { # FS ROLE
+	local out
+	if out=$(e2fsck -fn "$W/$1/$2.img" 2>&1); then
+		hok "fsck:$2$1"
+	else
+		hfail "fsck:$2$1" "$(echo "$out" | grep -v '^Pass\|^e2fsck' | head -n 5)"
+	fi
+}
+
+# zap IMG PATH LBLK -b BIT | -o OFF -l 1 -p PAT: write into a file's block.
+zap() {
+	local img=$1 p=$2 lblk=$3 pblk
+	shift 3
+	pblk=$(debugfs -R "bmap $p $lblk" "$img" 2>/dev/null)
+	# zap_block would hit physical block 0 for a hole.
+	if ! [ "${pblk:-0}" -gt 0 ] 2>/dev/null; then
+		hfail "zap:$p:$lblk" "cannot corrupt: block $lblk of $p is not mapped"
+		return 1
+	fi
+	debugfs -w -R "zap_block -f $p $* $lblk" "$img" >/dev/null 2>&1
+}
+
+# corrupt_all FS: c.img = s.img with one corruption per chosen file. Prints
+# the guest checks to run on it.
+corrupt_all() {
+	local fs=$1 fsbs=$2 d=$W/$1 p size alg tbs salt kind id meta ts off
+	cp "$d/s.img" "$d/c.img"
+	e2label "$d/c.img" "c$fs"
+	while read -r p size alg tbs salt kind; do
+		[ "$kind" = n ] || continue
+		id=$(fid "$p")
+		meta=$(((size + 65535) / 65536 * 65536))
+		ts=$(stat -c %s "$d/exp/$id.tree")
+		case $size in
+		65537) # a data byte in the middle
+			off=40000
+			zap "$d/c.img" "$p" $((off / fsbs)) -b $((off % fsbs * 8 + 3)) &&
+				echo "g_eio corrupt-data:$fs$p /mnt/c$fs$p" || true
+			;;
+		1048577) # the only data byte of the last block
+			off=1048576
+			zap "$d/c.img" "$p" $((off / fsbs)) -b $((off % fsbs * 8)) &&
+				echo "g_eio corrupt-lastdata:$fs$p /mnt/c$fs$p" || true
+			;;
+		3145851) # first tree byte: a hash in the top level
+			zap "$d/c.img" "$p" $((meta / fsbs)) -b 5 &&
+				echo "g_eio corrupt-treetop:$fs$p /mnt/c$fs$p" || true
+			;;
+		65536) # first byte of the last tree block (a leaf)
+			off=$((meta + ts - tbs))
+			zap "$d/c.img" "$p" $((off / fsbs)) -b $((off % fsbs * 8 + 1)) &&
+				echo "g_eio corrupt-treeleaf:$fs$p /mnt/c$fs$p" || true
+			;;
+		1 | 4095 | 4097) # a byte past EOF in the last block
+			off=$((size + (fsbs - size % fsbs) / 2))
+			zap "$d/c.img" "$p" $((off / fsbs)) -o $((off % fsbs)) -l 1 -p 0x5a &&
+				echo "g_eio corrupt-tail:$fs$p /mnt/c$fs$p" || true
+			;;
+		esac
+	done <"$d/manifest"
+}
+
+# meta_region IMG PATH SIZE FSBS: the file's bytes from logical block
+# round_up(SIZE, 64K)/FSBS to the end of its last extent, read from the
+# physical blocks (holes read as zeros, reported on stderr).
+meta_region() {
+	local img=$1 p=$2 size=$3 bs=$4 start next ls le ps skip n
+	start=$(((size + 65535) / 65536 * 65536 / bs))
+	next=$start
+	debugfs -R "ex -l $p" "$img" 2>/dev/null |
+		awk '{ gsub("/", " ") } $1 ~ /^[0-9]+$/ && $1 == $2 && $6 == "-" && $9 == "-" { print $5, $7, $8 }' |
+		sort -n | while read -r ls le ps; do
+		[ "$le" -ge "$start" ] || continue
+		if [ "$ls" -lt "$start" ]; then
+			skip=$((start - ls))
+			ls=$start
+		else
+			skip=0
+		fi
+		if [ "$ls" -gt "$next" ]; then
+			echo "hole in metadata at block $next-$((ls - 1))" >&2
+			head -c $(((ls - next) * bs)) /dev/zero
+		fi
+		n=$((le - ls + 1))
+		dd if="$img" bs="$bs" skip=$((ps + skip)) count="$n" 2>/dev/null
+		next=$((le + 1))
+	done
+}
+
+le32() {
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) \
+		$(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
+}
+
+# utils_region FS PATH SIZE FSBS: the same region as fsverity-utils' tree and
+# descriptor say it must be, laid out as fs/ext4/verity.c does.
+utils_region() {
+	local d=$W/$1 p=$2 size=$3 bs=$4 id meta ts sl=0 dpos dsize spos
+	id=$(fid "$p")
+	meta=$(((size + 65535) / 65536 * 65536))
+	ts=$(stat -c %s "$d/exp/$id.tree")
+	[ -f "$d/exp/$id.sig" ] && sl=$(stat -c %s "$d/exp/$id.sig")
+	dpos=$(((meta + ts + bs - 1) / bs * bs))
+	dsize=$((256 + sl))
+	spos=$(((dpos + dsize + 4 + bs - 1) / bs * bs - 4))
+	cat "$d/exp/$id.tree"
+	head -c $((dpos - meta - ts)) /dev/zero
+	head -c 4 "$d/exp/$id.desc"
+	le32 "$sl"
+	tail -c +9 "$d/exp/$id.desc"
+	[ "$sl" = 0 ] || cat "$d/exp/$id.sig"
+	head -c $((spos - dpos - dsize)) /dev/zero
+	le32 "$dsize"
+}
+
+# layout_checks FS FSBS: compare past-EOF bytes of s.img with r.img (the
+# kernel's own enable) and with fsverity-utils' tree and descriptor.
+layout_checks() {
+	local fs=$1 bs=$2 d=$W/$1 p size alg tbs salt kind id
+	mkdir -p "$d/regions"
+	while read -r p size alg tbs salt kind; do
+		case $kind in plain) continue ;; esac
+		id=$(fid "$p")
+		meta_region "$d/s.img" "$p" "$size" "$bs" >"$d/regions/$id.s" 2>"$d/regions/$id.s.err"
+		utils_region "$fs" "$p" "$size" "$bs" >"$d/regions/$id.u"
+		region_cmp "layout-utils:$fs$p" "$d/regions/$id.s" "$d/regions/$id.u" "fsverity-utils' tree+descriptor"
+		[ "$kind" = k2 ] && continue # the guest cannot enable it: no cert
+		meta_region "$d/r.img" "$p" "$size" "$bs" >"$d/regions/$id.r" 2>"$d/regions/$id.r.err"
+		region_cmp "layout-kernel:$fs$p" "$d/regions/$id.s" "$d/regions/$id.r" "the kernel's"
+	done <"$d/manifest"
+}
+
+region_cmp() { # NAME OURS THEIRS WHAT
+	local why=
+	[ -s "$2" ] || why="no metadata past EOF;"
+	[ -s "$2.err" ] && why="$why $(cat "$2.err");"
+	if ! cmp -s "$2" "$3"; then
+		why="$why differs from $4 ($(stat -c %s "$2") vs $(stat -c %s "$3") bytes, $(cmp "$2" "$3" 2>&1 | head -n1 | sed 's/.*: //'))"
+	fi
+	if [ -z "$why" ]; then hok "$1"; else hfail "$1" "$why"; fi
+}

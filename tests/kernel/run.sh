@@ -1,0 +1,257 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Real-kernel interop check: files made verity offline by `mbverity enable`
+# inside ext4 images must behave, under Debian's own kernels booted in qemu,
+# exactly like files the kernel made verity itself.
+#
+# usage: tests/kernel/run.sh [--kernel-only] [--kernels "SUITE..."] [MBVERITY]
+#   MBVERITY       the mbverity program (default $MBVERITY, else
+#                  ./programs/mbverity from the build directory)
+#   --kernel-only  the guest kernel makes the subject files verity itself
+#                  (fsverity enable): tests the harness without mbverity
+#   --kernels      Debian suites to take linux-image-amd64 from (default
+#                  "bookworm bookworm-backports": 6.1 and 6.12)
+# env: MBV_KERNEL_CACHE (kernel downloads), MBVK_WORK (work directory, kept
+# on failure), MBVK_VM_TIMEOUT (seconds per VM, default 300).
+# Exit 0 only if every check passed; a missing qemu or kernel is a failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$MBVK_DIR/images.sh"
+
+mode=mbverity
+kernels=${MBVK_KERNELS:-"bookworm bookworm-backports"}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel-only) mode=kernel ;;
+	--kernels) kernels=$2; shift ;;
+	--kernels=*) kernels=${1#*=} ;;
+	-h | --help) sed -n '3,17p' "$0"; exit 0 ;;
+	-*) mbvk_die "unknown option $1" ;;
+	*) MBVERITY=$1 ;;
+	esac
+	shift
+done
+: "${MBVERITY:=./programs/mbverity}"
+: "${MBVK_VM_TIMEOUT:=300}"
+
+mbvk_check_tools
+if [ $mode = mbverity ]; then
+	[ -x "$MBVERITY" ] || mbvk_die "no mbverity program at $MBVERITY (or use --kernel-only)"
+	MBVERITY=$(cd "$(dirname "$MBVERITY")" && pwd)/$(basename "$MBVERITY")
+	"$MBVERITY" enable --help >/dev/null 2>&1 ||
+		mbvk_die "$MBVERITY has no working 'enable' command (or use --kernel-only)"
+fi
+
+if [ -n "${MBVK_WORK:-}" ]; then
+	rm -rf "$MBVK_WORK"
+	mkdir -p "$MBVK_WORK"
+	WORK=$(cd "$MBVK_WORK" && pwd)
+else
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/mbvk.XXXXXX")
+fi
+mbvk_log "work directory $WORK, mode $mode"
+
+# Filesystems per kernel: NAME FSBS SIGS SETS... Linux 6.1 only takes tree
+# blocks of PAGE_SIZE; 6.3+ takes 1 KiB up to the fs block size.
+fs_plan() {
+	local common="s256:sha256:4096:- s512:sha512:4096:- s256salt:sha256:4096:$SALT7 s512salt:sha512:4096:$SALT32"
+	case $1 in
+	6.1.*) echo "4k 4096 1 $common" ;;
+	*)
+		echo "4k 4096 1 s256:sha256:4096:- s512salt:sha512:4096:$SALT32 t1k256:sha256:1024:- t2k512:sha512:2048:$SALT7 t2k256salt:sha256:2048:$SALT32 t1k512:sha512:1024:-"
+		echo "1k 1024 0 b1k256:sha256:1024:- b1k512salt:sha512:1024:$SALT7"
+		;;
+	esac
+}
+
+# guest_checks FS: the checks on s (subject, read-only), c (corrupted copy)
+# and r (plain copy the guest makes verity itself, the reference).
+guest_checks() {
+	local fs=$1 d=$W/$1 p size alg tbs salt kind id sig
+	while read -r p size alg tbs salt kind; do
+		[ "$kind" = n ] || continue
+		id=$(fid "$p")
+		echo "g_measure measure:$fs$p /mnt/s$fs$p $(cat "$d/exp/$id.digest")"
+		echo "g_read read:$fs$p /mnt/s$fs$p $(cat "$d/exp/$id.sha")"
+	done <"$d/manifest"
+	cat "$d/corrupt.plan"
+	while read -r p size alg tbs salt kind; do
+		case $kind in plain | k2) continue ;; esac
+		id=$(fid "$p")
+		sig=
+		[ -f "$d/exp/$id.sig" ] && sig=" --signature=/mbvk/sig/$fs$id.sig"
+		echo "g_enable ref-enable:$fs$p /mnt/r$fs$p $(vargs "$alg" "$tbs" "$salt")$sig"
+		echo "g_measure ref-measure:$fs$p /mnt/r$fs$p $(cat "$d/exp/$id.digest")"
+		# Opening the unsigned subject now would cache its verity info
+		# and defeat the require_signatures check below.
+		[ "$kind" = uns ] || echo "g_meta meta:$fs$p /mnt/s$fs$p /mnt/r$fs$p"
+	done <"$d/manifest"
+}
+
+# sig_checks FS: after all unsigned checks, since require_signatures=1 makes
+# every unsigned verity file unreadable.
+sig_checks() {
+	local fs=$1 d=$W/$1 p size alg tbs salt kind id m=/mnt/s$1
+	grep -q ' k1key$' "$d/manifest" || return 0
+	echo "g_read_err sig-k2-nokey:$fs /mnt/s$fs/sig/k2 'Required key not available'"
+	echo "g_read sig-k1key-require0:$fs $m/sig/k1key $(cat "$d/exp/_sig_k1key.sha")"
+	echo "g_require_sigs require-signatures-on:$fs 1"
+	echo "g_read_err sig-unsigned-eperm:$fs $m/sig/uns 'Operation not permitted'"
+	echo "g_read_err sig-k2-nokey-require1:$fs $m/sig/k2 'Required key not available'"
+	echo "g_read sig-plainfile-require1:$fs $m/sig/plain $(cat "$d/exp/_sig_plain.sha")"
+	while read -r p size alg tbs salt kind; do
+		case $kind in k1key | k1sig) ;; *) continue ;; esac
+		id=$(fid "$p")
+		echo "g_read sig-read:$fs$p $m$p $(cat "$d/exp/$id.sha")"
+		echo "g_measure sig-measure:$fs$p $m$p $(cat "$d/exp/$id.digest")"
+	done <"$d/manifest"
+	echo "g_require_sigs require-signatures-off:$fs 0"
+}
+
+# make_payload PLANFILE NDISKS OUTDIR: guest.sh plus certs and signatures.
+make_payload() {
+	local plan=$1 n=$2 out=$3 fs
+	rm -rf "$out"
+	mkdir -p "$out/sig"
+	cat "$MBVK_DIR/guest-lib.sh" "$plan" >"$out/guest.sh"
+	echo "g_end" >>"$out/guest.sh"
+	echo "$n" >"$out/ndisks"
+	cp "$W/c1.der" "$W/c2.der" "$out/"
+	for fs in $FSLIST; do
+		for s in "$W/$fs"/exp/*.sig; do
+			[ -f "$s" ] && cp "$s" "$out/sig/$fs$(basename "$s")"
+		done
+	done
+	return 0
+}
+
+# boot_plan NAME PLANFILE DRIVE_ARGS...: boot once, collect guest results.
+boot_plan() {
+	local name=$1 plan=$2 ndisks want got
+	shift 2
+	ndisks=$(($# / 2))
+	make_payload "$plan" "$ndisks" "$W/payload-$name"
+	mbvk_payload "$W/payload-$name" "$W/payload-$name.cpio.gz"
+	cat "$W/base.cpio.gz" "$W/payload-$name.cpio.gz" >"$W/initrd-$name.gz"
+	want=$(grep -c '^g_' "$plan" || true)
+	if ! mbvk_boot "$KERNEL" "$W/initrd-$name.gz" "$W/console-$name.log" "$MBVK_VM_TIMEOUT" "$@"; then
+		hfail "boot:$name" "VM did not finish (see $W/console-$name.log)"
+	else
+		hok "boot:$name"
+	fi
+	tr -d '\r' <"$W/console-$name.log" | grep '^MBVK-RESULT ' >>"$W/guest-results" || true
+	got=$(tr -d '\r' <"$W/console-$name.log" | grep -c '^MBVK-RESULT ' || true)
+	if [ "$got" != "$want" ]; then
+		hfail "results:$name" "guest printed $got results, planned $want"
+	fi
+	tr -d '\r' <"$W/console-$name.log" | grep -E '^MBVK-(RESULT FAIL|DMESG|NOTE)' | sed 's/^/    /' >&2 || true
+}
+
+run_kernel() {
+	local suite=$1 kroot kver t0 fs fsbs sigs drives plan
+	t0=$(date +%s)
+	W=$WORK/$suite
+	mkdir -p "$W"
+	: >"$W/host-results"
+	: >"$W/guest-results"
+	kroot=$("$MBVK_DIR/fetch-kernel.sh" "$suite") || {
+		hfail "fetch:$suite" "cannot obtain the $suite kernel"
+		return
+	}
+	kver=$(cat "$kroot/KVER")
+	KERNEL=$kroot/boot/vmlinuz-$kver
+	mbvk_log "$suite: kernel $kver"
+	"$MBVK_DIR/mkinitramfs.sh" "$kroot" "$W/base.cpio.gz" || {
+		hfail "initramfs:$suite" "mkinitramfs failed"
+		return
+	}
+	mk_keys
+
+	FSLIST=
+	while read -r fs fsbs sigs sets; do
+		FSLIST="$FSLIST $fs"
+		echo "$fsbs" >"$W/fsbs-$fs"
+		# shellcheck disable=SC2086
+		build_fs "$fs" "$fsbs" "$sigs" $sets
+	done < <(fs_plan "$kver")
+
+	if [ $mode = kernel ]; then
+		# Boot 1: the kernel makes the subject files verity.
+		plan=$W/plan-enable
+		{
+			echo "g_loadcert cert1 /mbvk/c1.der"
+			echo "g_loadcert cert2 /mbvk/c2.der"
+			for fs in $FSLIST; do
+				copy_img "$fs" s
+				echo "g_mount mount:s$fs s$fs /mnt/s$fs rw"
+				while read -r p size alg tbs salt kind; do
+					[ "$kind" = plain ] && continue
+					id=$(fid "$p")
+					sig=
+					[ -f "$W/$fs/exp/$id.sig" ] && sig=" --signature=/mbvk/sig/$fs$id.sig"
+					echo "g_enable enable:$fs$p /mnt/s$fs$p $(vargs "$alg" "$tbs" "$salt")$sig"
+				done <"$W/$fs/manifest"
+				echo "g_umount umount:s$fs /mnt/s$fs"
+			done
+		} >"$plan"
+		drives=()
+		for fs in $FSLIST; do
+			drives+=(-drive "file=$W/$fs/s.img,if=virtio,format=raw")
+		done
+		boot_plan enable "$plan" "${drives[@]}"
+		for fs in $FSLIST; do fsck_check "$fs" s; done
+	else
+		for fs in $FSLIST; do mbverity_enable_all "$fs"; done
+	fi
+
+	# Boot 2: every check on subject, corrupted and reference images.
+	plan=$W/plan-check
+	drives=()
+	{
+		echo "g_loadcert cert1 /mbvk/c1.der"
+		echo "g_require_sigs require-signatures-off 0"
+		for fs in $FSLIST; do
+			fsbs=$(cat "$W/fsbs-$fs")
+			corrupt_all "$fs" "$fsbs" >"$W/$fs/corrupt.plan"
+			copy_img "$fs" r
+			echo "g_mount mount:s$fs s$fs /mnt/s$fs ro"
+			echo "g_mount mount:c$fs c$fs /mnt/c$fs ro"
+			echo "g_mount mount:r$fs r$fs /mnt/r$fs rw"
+			guest_checks "$fs"
+			echo "g_umount umount:r$fs /mnt/r$fs"
+			drives+=(-drive "file=$W/$fs/s.img,if=virtio,format=raw,snapshot=on")
+			drives+=(-drive "file=$W/$fs/c.img,if=virtio,format=raw,snapshot=on")
+			drives+=(-drive "file=$W/$fs/r.img,if=virtio,format=raw")
+		done
+		for fs in $FSLIST; do sig_checks "$fs"; done
+	} >"$plan"
+	boot_plan check "$plan" "${drives[@]}"
+
+	for fs in $FSLIST; do
+		fsck_check "$fs" r
+		layout_checks "$fs" "$(cat "$W/fsbs-$fs")"
+	done
+	echo "$(($(date +%s) - t0))" >"$W/seconds"
+}
+
+total_ok=0 total_fail=0
+for suite in $kernels; do
+	run_kernel "$suite"
+	W=$WORK/$suite
+	cat "$W/host-results" "$W/guest-results" >"$W/results"
+	nok=$(grep -c '^MBVK-RESULT ok ' "$W/results" || true)
+	nfail=$(grep -c '^MBVK-RESULT FAIL ' "$W/results" || true)
+	grep '^MBVK-RESULT FAIL ' "$W/results" | sed "s/^MBVK-RESULT /  $suite: /" >&2 || true
+	echo "kernel $suite: $nok passed, $nfail failed ($(cat "$W/seconds" 2>/dev/null || echo '?') s)"
+	total_ok=$((total_ok + nok))
+	total_fail=$((total_fail + nfail))
+	[ "$nok" -gt 0 ] || total_fail=$((total_fail + 1))
+done
+
+echo "check-kernel: $total_ok passed, $total_fail failed"
+if [ "$total_fail" = 0 ]; then
+	[ -n "${MBVK_WORK:-}" ] || rm -rf "$WORK"
+	exit 0
+fi
+mbvk_log "kept $WORK for inspection"
+exit 1
