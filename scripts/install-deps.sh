@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential autoconf automake pkg-config nasm check libext2fs-dev
 e2fsprogs libssl-dev openssl fsverity qemu-system-x86 busybox-static keyutils
-kmod cpio xz-utils zstd valgrind clang libclang-rt-14-dev libipsec-mb-dev"
+kmod cpio xz-utils zstd time bc valgrind clang libclang-rt-14-dev libipsec-mb-dev"
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 missing=
