@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "utils.h"
 
 static const char digest_usage[] =
 	"mbverity digest FILE... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
 	"       [--salt=SALT] [--out-merkle-tree=FILE] [--out-descriptor=FILE]\n"
-	"       [--compact] [--for-builtin-sig] [--threads=N]";
+	"       [--compact] [--for-builtin-sig] [--threads=N] [--quiet]";
 
 struct fd_reader {
 	int fd;
@@ -37,6 +38,7 @@ static int pread_fd(void *ctx, void *buf, size_t count, uint64_t offset)
 		p += n;
 		offset += (uint64_t)n;
 		count -= (size_t)n;
+		progress_add_bytes((uint64_t)n);
 	}
 	return 0;
 }
@@ -83,6 +85,7 @@ int cmd_digest(int argc, char **argv)
 		{ "compact", no_argument, NULL, OPT_COMPACT },
 		{ "for-builtin-sig", no_argument, NULL, OPT_FOR_BUILTIN_SIG },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -90,7 +93,8 @@ int cmd_digest(int argc, char **argv)
 	struct mbv_pool *pool = NULL;
 	unsigned int threads = 0;
 	const char *out_tree = NULL, *out_desc = NULL;
-	bool compact = false, builtin_sig = false;
+	bool compact = false, builtin_sig = false, quiet = false;
+	uint64_t total_bytes = 0;
 	int opt, i, status = 0;
 
 	tree_options_init(&t);
@@ -110,6 +114,7 @@ int cmd_digest(int argc, char **argv)
 			if (!parse_threads(optarg, &threads))
 				return 2;
 			break;
+		case OPT_QUIET: quiet = true; break;
 		case OPT_HELP:
 			printf("usage: %s\n", digest_usage);
 			return 0;
@@ -128,6 +133,13 @@ int cmd_digest(int argc, char **argv)
 		error_msg("cannot start %u threads", threads);
 		return 1;
 	}
+	for (i = optind; i < argc; i++) {
+		struct stat st;
+
+		if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
+			total_bytes += (uint64_t)st.st_size;
+	}
+	progress_start(total_bytes, (uint64_t)(argc - optind), quiet);
 
 	for (i = optind; i < argc; i++) {
 		struct mbv_tree_result res;
@@ -172,6 +184,8 @@ int cmd_digest(int argc, char **argv)
 			error_msg("cannot write '%s': %s", out_desc, strerror(-err));
 			ok = false;
 		}
+		progress_add_file();
+		progress_clear();
 		if (!ok) {
 			status = 1;
 			continue;
@@ -191,6 +205,7 @@ int cmd_digest(int argc, char **argv)
 			print_digest_line(res.hash_algorithm, res.digest, argv[i]);
 		}
 	}
+	progress_end();
 	mbv_pool_free(pool);
 	return status;
 }

@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "utils.h"
+#include "progress.h"
 
 void error_msg(const char *fmt, ...)
 {
 	va_list ap;
 
+	progress_clear();
 	fputs("mbverity: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

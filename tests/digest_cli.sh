@@ -49,4 +49,16 @@ expect_fail "out files with a missing input" "$MBVERITY" digest "$TMP/nonexisten
 expect_fail "out files with a bad option" "$MBVERITY" digest "$TMP/x" --block-size=3 \
 	--out-merkle-tree="$TMP/t"
 [ ! -e "$TMP/t" ] || fail "out file written on a bad option"
+# Threads and progress: same output whatever the thread count; no progress
+# line when stderr is not a terminal.
+head -c 5000000 /dev/urandom >"$TMP/5m"
+"$MBVERITY" digest --threads=1 "$TMP/5m" "$TMP/x" >"$TMP/t1" 2>"$TMP/e1"
+"$MBVERITY" digest --threads=3 "$TMP/5m" "$TMP/x" >"$TMP/t3" 2>"$TMP/e3"
+"$MBVERITY" digest --quiet "$TMP/5m" "$TMP/x" >"$TMP/tq"
+fsverity digest "$TMP/5m" "$TMP/x" >"$TMP/tref"
+cmp "$TMP/t1" "$TMP/tref" && cmp "$TMP/t3" "$TMP/tref" && cmp "$TMP/tq" "$TMP/tref" ||
+	fail "--threads/--quiet change the output"
+[ ! -s "$TMP/e1" ] && [ ! -s "$TMP/e3" ] || fail "progress written to a non-terminal"
+expect_fail "bad thread count" "$MBVERITY" digest --threads=-1 "$TMP/x"
+expect_fail "thread count not a number" "$MBVERITY" digest --threads=two "$TMP/x"
 echo "digest CLI ok"
