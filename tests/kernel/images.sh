@@ -99,7 +99,7 @@ build_fs() {
 	# Data plus a few MiB for the journal, inode tables and trees.
 	kb=$((total / 1024 * 5 / 4 + 8192))
 	[ "$fsbs" -lt 4096 ] && kb=$((kb + 4096))
-	mke2fs -q -t ext4 -O verity -b "$fsbs" -L "p$fs" -d "$d/src" "$d/plain.img" "${kb}k" ||
+	mke2fs -q -t ext4 -O verity -b "$fsbs" -L "p$fs" -d "$d/src" "$d/plain.img" "${kb}k" >/dev/null ||
 		mbvk_die "mke2fs failed for $fs"
 }
 
@@ -232,25 +232,30 @@ le32() {
 		$(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
 }
 
-# utils_region FS PATH SIZE FSBS: the same region as fsverity-utils' tree and
-# descriptor say it must be, laid out as fs/ext4/verity.c does.
-utils_region() {
-	local d=$W/$1 p=$2 size=$3 bs=$4 id meta ts sl=0 dpos dsize spos
-	id=$(fid "$p")
+# region_of TREE DESC SIG|- SIZE FSBS: the bytes past EOF that fsverity-utils'
+# tree and descriptor must give, laid out as fs/ext4/verity.c does.
+region_of() {
+	local tree=$1 desc=$2 sig=$3 size=$4 bs=$5 meta ts sl=0 dpos dsize spos
 	meta=$(((size + 65535) / 65536 * 65536))
-	ts=$(stat -c %s "$d/exp/$id.tree")
-	[ -f "$d/exp/$id.sig" ] && sl=$(stat -c %s "$d/exp/$id.sig")
+	ts=$(stat -c %s "$tree")
+	[ "$sig" = - ] || sl=$(stat -c %s "$sig")
 	dpos=$(((meta + ts + bs - 1) / bs * bs))
 	dsize=$((256 + sl))
 	spos=$(((dpos + dsize + 4 + bs - 1) / bs * bs - 4))
-	cat "$d/exp/$id.tree"
+	cat "$tree"
 	head -c $((dpos - meta - ts)) /dev/zero
-	head -c 4 "$d/exp/$id.desc"
+	head -c 4 "$desc"
 	le32 "$sl"
-	tail -c +9 "$d/exp/$id.desc"
-	[ "$sl" = 0 ] || cat "$d/exp/$id.sig"
+	tail -c +9 "$desc"
+	[ "$sl" = 0 ] || cat "$sig"
 	head -c $((spos - dpos - dsize)) /dev/zero
 	le32 "$dsize"
+}
+
+utils_region() { # FS PATH SIZE FSBS
+	local e=$W/$1/exp/$(fid "$2") sig=-
+	[ -f "$e.sig" ] && sig=$e.sig
+	region_of "$e.tree" "$e.desc" "$sig" "$3" "$4"
 }
 
 # layout_checks FS FSBS: compare past-EOF bytes of s.img with r.img (the

@@ -23,7 +23,7 @@ mbvk_check_tools() {
 			[ -x "/usr/sbin/$bin" ] || [ -x "/sbin/$bin" ] ||
 			missing="$missing $bin($pkg)"
 	done
-	[ -z "$missing" ] || mbvk_die "missing host tools:$missing (see tests/kernel/install-deps.sh)"
+	[ -z "$missing" ] || mbvk_die "missing host tools:$missing (scripts/install-deps.sh installs them)"
 	case $(LC_ALL=C ldd "$(command -v busybox)" 2>&1) in *'not a dynamic'*) ;; *) false ;; esac ||
 		mbvk_die "busybox is not static (install busybox-static)"
 }

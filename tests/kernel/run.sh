@@ -4,11 +4,13 @@
 # inside ext4 images must behave, under Debian's own kernels booted in qemu,
 # exactly like files the kernel made verity itself.
 #
-# usage: tests/kernel/run.sh [--kernel-only] [--kernels "SUITE..."] [MBVERITY]
+# usage: tests/kernel/run.sh [--kernel-only|--self-test] [--kernels "SUITE..."] [MBVERITY]
 #   MBVERITY       the mbverity program (default $MBVERITY, else
 #                  ./programs/mbverity from the build directory)
 #   --kernel-only  the guest kernel makes the subject files verity itself
 #                  (fsverity enable): tests the harness without mbverity
+#   --self-test    mbverity mode with fake-mbverity.sh (debugfs-based) in
+#                  place of mbverity: tests the offline path of the harness
 #   --kernels      Debian suites to take linux-image-amd64 from (default
 #                  "bookworm bookworm-backports": 6.1 and 6.12)
 # env: MBV_KERNEL_CACHE (kernel downloads), MBVK_WORK (work directory, kept
@@ -23,9 +25,10 @@ kernels=${MBVK_KERNELS:-"bookworm bookworm-backports"}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel-only) mode=kernel ;;
+	--self-test) MBVERITY=$MBVK_DIR/fake-mbverity.sh ;;
 	--kernels) kernels=$2; shift ;;
 	--kernels=*) kernels=${1#*=} ;;
-	-h | --help) sed -n '3,17p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,19p' "$0"; exit 0 ;;
 	-*) mbvk_die "unknown option $1" ;;
 	*) MBVERITY=$1 ;;
 	esac
