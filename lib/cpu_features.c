@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* CPU feature detection: CPUID, and XGETBV before trusting AVX state. */
+#include "config.h"
+
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +30,8 @@ static unsigned int detect(void)
 	osxsave = (c >> 27) & 1;
 	if (osxsave)
 		xcr0 = read_xcr0();
+	if (!(c & (1u << 28)))		/* no AVX: no AVX2 or AVX-512 either */
+		xcr0 = 0;
 	if (__get_cpuid_max(0, NULL) < 7)
 		return 0;
 	__cpuid_count(7, 0, a, b, c, d);
@@ -64,14 +69,16 @@ static unsigned int masked_by_env(void)
 	return m;
 }
 
+/* Any thread may detect first; they all store the same value. */
 unsigned int mbv_cpu_features(void)
 {
-	static int known;
-	static unsigned int features;
+	static atomic_uint cache;	/* features | KNOWN, 0 until detected */
+	const unsigned int KNOWN = 1u << 31;
+	unsigned int f = atomic_load_explicit(&cache, memory_order_relaxed);
 
-	if (!known) {
-		features = detect() & ~masked_by_env();
-		known = 1;
+	if (!f) {
+		f = (detect() & ~masked_by_env()) | KNOWN;
+		atomic_store_explicit(&cache, f, memory_order_relaxed);
 	}
-	return features;
+	return f & ~KNOWN;
 }

@@ -90,6 +90,8 @@ const struct mbv_sha256_impl *mbv_sha256_best(void);
 int mbv_sha256_force(const char *name);
 /* Does this CPU run @impl? */
 int mbv_sha256_impl_usable(const struct mbv_sha256_impl *impl);
+/* Name of the implementation mbv_sha256_best() chose ("x16_avx512", ...). */
+const char *mbv_sha256_impl_name(void);
 
 /*
  * Finish @n messages of @len bytes from @st with the best implementation,

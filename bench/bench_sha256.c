@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SHA-256 throughput on 4 KiB units: every implementation mbverity has,
+ * against OpenSSL's SHA256() one unit at a time and intel-ipsec-mb's AVX-512
+ * multi-buffer manager (16 lanes), in the same process and the same run.
+ *
+ * Usage: bench_sha256 [-m MiB] [-r rounds] [-q]
+ *   -m  size of the streamed buffer (default 1024 MiB)
+ *   -r  rounds; each round times every contender once, the best round counts
+ *   -q  quick: 64 MiB streamed, 5 rounds
+ *
+ * Timing: rdtsc, converted to seconds with the TSC frequency measured against
+ * CLOCK_MONOTONIC.  cycles/byte are core cycles: TSC time times the core
+ * clock, itself measured with a chain of dependent adds (one per cycle).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#include <openssl/sha.h>
+#ifdef HAVE_IPSEC_MB
+#include <intel-ipsec-mb.h>
+#endif
+
+#include "hash.h"
+
+#define UNIT 4096
+#define HOT_UNITS 64		/* 256 KiB, reused: cache-hot */
+#define MAX_CONTENDERS 16
+
+static double tsc_hz, core_hz;
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void measure_clocks(void)
+{
+	double t0 = now(), t1;
+	unsigned long long c0 = __rdtsc(), c1, best = ~0ull;
+	int i;
+
+	do
+		t1 = now();
+	while (t1 - t0 < 0.2);
+	c1 = __rdtsc();
+	tsc_hz = (double)(c1 - c0) / (t1 - t0);
+
+	/* 4e7 dependent adds take 4e7 core cycles. */
+	for (i = 0; i < 20; i++) {
+		unsigned long n = 10000000, x = 0;
+		unsigned long long s = __rdtsc();
+
+		__asm__ volatile("1: add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+				 "dec %1\n\tjnz 1b" : "+r"(x), "+r"(n));
+		s = __rdtsc() - s;
+		if (s < best)
+			best = s;
+	}
+	core_hz = 4e7 / ((double)best / tsc_hz);
+}
+
+/* A contender hashes @n units of UNIT bytes at @p, digests to @out. */
+struct contender {
+	const char *name;
+	void (*run)(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out);
+	const struct mbv_sha256_impl *impl;	/* mbverity kernels only */
+	int skip_mem;				/* too slow for the big buffer */
+	double hot, mem;			/* best seconds per byte */
+};
+
+static struct mbv_sha256_state init_state;
+
+static void run_impl(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out)
+{
+	const struct mbv_sha256_impl *impl = c->impl;
+	const uint8_t *d[16];
+	size_t i, j;
+
+	for (i = 0; i + impl->lanes <= n; i += impl->lanes) {
+		for (j = 0; j < impl->lanes; j++)
+			d[j] = p + (i + j) * UNIT;
+		impl->hash_many(&init_state, d, UNIT, out + 32 * i);
+	}
+}
+
+/* What the library's callers get: the chosen kernel plus the tail policy. */
+static void run_finish_many(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out)
+{
+	const uint8_t *d[HOT_UNITS];
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < HOT_UNITS ? n - i : HOT_UNITS;
+		for (size_t j = 0; j < k; j++)
+			d[j] = p + (i + j) * UNIT;
+		mbv_sha256_finish_many(&init_state, d, k, UNIT, out + 32 * i);
+	}
+}
+
+static void run_openssl(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		SHA256(p + i * UNIT, UNIT, out + 32 * i);
+}
+
+#ifdef HAVE_IPSEC_MB
+static IMB_MGR *mgr;
+
+static void ipsec_done(IMB_JOB *job)
+{
+	if (job->status != IMB_STATUS_COMPLETED) {
+		fprintf(stderr, "bench_sha256: intel-ipsec-mb job failed (%d)\n", job->status);
+		exit(1);
+	}
+}
+
+static void run_ipsec_mb(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out)
+{
+	IMB_JOB *job;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		job = IMB_GET_NEXT_JOB(mgr);
+		memset(job, 0, sizeof(*job));
+		job->cipher_mode = IMB_CIPHER_NULL;
+		job->chain_order = IMB_ORDER_HASH_CIPHER;
+		job->cipher_direction = IMB_DIR_ENCRYPT;
+		job->hash_alg = IMB_AUTH_SHA_256;
+		job->src = p + i * UNIT;
+		job->hash_start_src_offset_in_bytes = 0;
+		job->msg_len_to_hash_in_bytes = UNIT;
+		job->auth_tag_output = out + 32 * i;
+		job->auth_tag_output_len_in_bytes = 32;
+		job = IMB_SUBMIT_JOB(mgr);
+		while (job) {
+			ipsec_done(job);
+			job = IMB_GET_COMPLETED_JOB(mgr);
+		}
+	}
+	while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
+		ipsec_done(job);
+}
+#endif
+
+/* Seconds per byte for one pass of @c over @n units. */
+static double time_pass(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out)
+{
+	unsigned long long t = __rdtsc();
+
+	c->run(c, p, n, out);
+	t = __rdtsc() - t;
+	return (double)t / tsc_hz / ((double)n * UNIT);
+}
+
+static void check_digests(const struct contender *c, const uint8_t *p, size_t n,
+			  uint8_t *out)
+{
+	uint8_t want[32];
+	size_t i;
+
+	memset(out, 0, 32 * n);
+	c->run(c, p, n, out);
+	for (i = 0; i < n; i++) {
+		SHA256(p + i * UNIT, UNIT, want);
+		if (memcmp(want, out + 32 * i, 32)) {
+			fprintf(stderr, "bench_sha256: %s: wrong digest for unit %zu\n", c->name, i);
+			exit(1);
+		}
+	}
+}
+
+static void fill(uint8_t *p, size_t len)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		memcpy(p + i, &x, 8);
+	}
+}
+
+static const struct contender *find(const struct contender *c, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return &c[i];
+	return NULL;
+}
+
+static void ratio(const char *label, const struct contender *a, const struct contender *b,
+		  int mem)
+{
+	double x, y;
+
+	if (!a || !b)
+		return;
+	x = mem ? a->mem : a->hot;
+	y = mem ? b->mem : b->hot;
+	if (x > 0 && y > 0)
+		printf("  %-28s %5.2fx\n", label, y / x);
+}
+
+int main(int argc, char **argv)
+{
+	struct contender cs[MAX_CONTENDERS];
+	size_t mem_mib = 1024, mem_units, i;
+	int rounds = 7, ncs = 0, opt, r;
+	const struct contender *best = NULL;
+	uint8_t *hot, *mem, *out;
+
+	while ((opt = getopt(argc, argv, "m:r:q")) != -1) {
+		switch (opt) {
+		case 'm': mem_mib = strtoul(optarg, NULL, 0); break;
+		case 'r': rounds = atoi(optarg); break;
+		case 'q': mem_mib = 64; rounds = 5; break;
+		default:
+			fprintf(stderr, "usage: %s [-m MiB] [-r rounds] [-q]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (rounds < 1)
+		rounds = 1;
+	mem_units = mem_mib * (1 << 20) / UNIT;
+	if (mem_units < HOT_UNITS)
+		mem_units = HOT_UNITS;
+
+	mbv_sha256_init(&init_state);
+	for (i = 0; mbv_sha256_impls[i]; i++) {
+		const struct mbv_sha256_impl *impl = mbv_sha256_impls[i];
+
+		if (!mbv_sha256_impl_usable(impl))
+			continue;
+		cs[ncs++] = (struct contender){ .name = impl->name, .run = run_impl,
+			.impl = impl, .skip_mem = impl->required_features == 0 };
+	}
+	cs[ncs++] = (struct contender){ .name = "finish_many", .run = run_finish_many };
+	cs[ncs++] = (struct contender){ .name = "openssl", .run = run_openssl };
+#ifdef HAVE_IPSEC_MB
+	mgr = alloc_mb_mgr(0);
+	if (mgr) {
+		init_mb_mgr_avx512(mgr);
+		if (imb_get_errno(mgr) == 0 && mgr->used_arch == IMB_ARCH_AVX512)
+			cs[ncs++] = (struct contender){ .name = "ipsec-mb", .run = run_ipsec_mb };
+		else
+			fprintf(stderr, "bench_sha256: intel-ipsec-mb AVX-512 manager unavailable\n");
+	}
+#endif
+
+	measure_clocks();
+	hot = aligned_alloc(4096, HOT_UNITS * UNIT);
+	out = malloc(32 * mem_units);
+	mem = mmap(NULL, mem_units * UNIT, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!hot || !out || mem == MAP_FAILED) {
+		fprintf(stderr, "bench_sha256: out of memory\n");
+		return 1;
+	}
+	fill(hot, HOT_UNITS * UNIT);
+	fill(mem, mem_units * UNIT);
+	for (i = 0; i < (size_t)ncs; i++) {
+		check_digests(&cs[i], hot, HOT_UNITS, out);
+		cs[i].hot = cs[i].mem = 1e9;
+	}
+
+	printf("SHA-256 of 4 KiB units, one thread; chosen implementation: %s\n",
+	       mbv_sha256_impl_name());
+	printf("TSC %.2f GHz (vs CLOCK_MONOTONIC), core ~%.2f GHz (dependent adds); "
+	       "best of %d rounds\n", tsc_hz / 1e9, core_hz / 1e9, rounds);
+	printf("hot: %d units (%d KiB) rehashed; mem: %zu MiB streamed once per round\n\n",
+	       HOT_UNITS, HOT_UNITS * UNIT / 1024, mem_units * UNIT >> 20);
+
+	/* Rounds interleave the contenders so that noise hits them alike. */
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < (size_t)ncs; i++) {
+			struct contender *c = &cs[i];
+			double s;
+			int k;
+
+			for (k = 0; k < 20; k++) {
+				s = time_pass(c, hot, HOT_UNITS, out);
+				if (s < c->hot)
+					c->hot = s;
+			}
+			if (!c->skip_mem) {
+				s = time_pass(c, mem, mem_units, out);
+				if (s < c->mem)
+					c->mem = s;
+			}
+		}
+	}
+
+	printf("%-12s %10s %10s   %10s %10s\n", "", "hot GB/s", "cyc/byte", "mem GB/s", "cyc/byte");
+	for (i = 0; i < (size_t)ncs; i++) {
+		const struct contender *c = &cs[i];
+
+		printf("%-12s %10.2f %10.3f", c->name, 1e-9 / c->hot, c->hot * core_hz);
+		if (c->skip_mem)
+			printf("   %10s %10s\n", "-", "-");
+		else
+			printf("   %10.2f %10.3f\n", 1e-9 / c->mem, c->mem * core_hz);
+		if (c->impl && (!best || c->hot < best->hot))
+			best = c;
+	}
+	for (int mem_pass = 0; mem_pass < 2; mem_pass++) {
+		printf("\nratios, %s (best kernel: %s)\n", mem_pass ? "mem" : "hot",
+		       best ? best->name : "none");
+		ratio("best / openssl", best, find(cs, ncs, "openssl"), mem_pass);
+		ratio("best / ipsec-mb", best, find(cs, ncs, "ipsec-mb"), mem_pass);
+		ratio("ni_x2 / ni_x1", find(cs, ncs, "ni_x2"), find(cs, ncs, "ni_x1"), mem_pass);
+		ratio("finish_many / openssl", find(cs, ncs, "finish_many"),
+		      find(cs, ncs, "openssl"), mem_pass);
+	}
+#ifdef HAVE_IPSEC_MB
+	if (mgr)
+		free_mb_mgr(mgr);
+#endif
+	munmap(mem, mem_units * UNIT);
+	free(hot);
+	free(out);
+	return 0;
+}
