@@ -40,6 +40,11 @@ if [ -n "$key" ]; then
 	fsverity sign "$t/data" "$t/sig" --key="$key" --cert="$cert" "${vopts[@]}" >/dev/null
 	sig=$t/sig
 fi
+# Harness check: MBVK_FAKE_BREAK=tree writes a wrong tree, which every
+# kernel-side and layout check of that file must catch.
+if [ "${MBVK_FAKE_BREAK:-}" = tree ] && [ -s "$t/tree" ]; then
+	printf '\377' | dd of="$t/tree" bs=1 seek=7 conv=notrunc 2>/dev/null
+fi
 cp -p "$t/data" "$t/full"
 truncate -s $(((size + 65535) / 65536 * 65536)) "$t/full"
 region_of "$t/tree" "$t/desc" "${sig:--}" "$size" "$bs" >>"$t/full"

@@ -40,6 +40,10 @@ uri=$(debian_uri | grep -E '^(https?|file|mirror[+a-z]*)://' | head -n1 || true)
 
 base=$MBV_KERNEL_CACHE/$suite
 apt=$base/apt
+mkdir -p "$base"
+# Two runs sharing the cache (e.g. two build trees) take turns.
+exec 9>"$base.lock"
+flock 9
 mkdir -p "$apt/etc/sources.list.d" "$apt/etc/preferences.d" \
 	"$apt/state/lists/partial" "$apt/cache/archives/partial" "$base/deb"
 printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$uri" "$suite" >"$apt/etc/sources.list"
@@ -59,24 +63,36 @@ if [ -f "$base/root/KVER" ] && [ -n "$(find "$base/root/KVER" -mtime -7)" ] &&
 	echo "$base/root"
 	exit 0
 fi
+# An older extraction still serves when the mirror cannot be reached.
+fallback() {
+	if [ -f "$base/root/KVER" ]; then
+		mbvk_log "$1; using the cached $(cat "$base/root/PKG" 2>/dev/null)"
+		echo "$base/root"
+		exit 0
+	fi
+	mbvk_die "$1"
+}
 
 mbvk_log "apt-get update (private state, $suite)"
 apt-get -q "${aptopts[@]}" update >"$base/apt-update.log" 2>&1 ||
-	{ tail -n 20 "$base/apt-update.log" >&2; mbvk_die "apt-get update failed for $suite"; }
+	{ tail -n 20 "$base/apt-update.log" >&2; fallback "apt-get update failed for $suite"; }
 
 # linux-image-amd64 is a metapackage: find the real linux-image-6.x package.
 real=$(apt-cache "${aptopts[@]}" depends linux-image-amd64 2>/dev/null |
 	awk '$1 ~ /Depends:$/ && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
-[ -n "$real" ] || mbvk_die "cannot resolve linux-image-amd64 in $suite"
+[ -n "$real" ] || fallback "cannot resolve linux-image-amd64 in $suite"
 ver=$(apt-cache "${aptopts[@]}" show "$real" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
 mbvk_log "$suite: linux-image-amd64 -> $real $ver"
-
-deb=$(ls "$base/deb/${real}_"*.deb 2>/dev/null | head -n1 || true)
-if [ -z "$deb" ]; then
-	(cd "$base/deb" && apt-get -q "${aptopts[@]}" download "$real") >"$base/apt-download.log" 2>&1 ||
-		{ tail -n 20 "$base/apt-download.log" >&2; mbvk_die "apt-get download $real failed"; }
-	deb=$(ls "$base/deb/${real}_"*.deb | head -n1)
+if [ "$(cat "$base/root/PKG" 2>/dev/null)" = "$real $ver" ]; then
+	touch "$base/root/KVER"
+	echo "$base/root"
+	exit 0
 fi
+
+rm -f "$base"/deb/*.deb
+(cd "$base/deb" && apt-get -q "${aptopts[@]}" download "$real") >"$base/apt-download.log" 2>&1 ||
+	{ tail -n 20 "$base/apt-download.log" >&2; fallback "apt-get download $real failed"; }
+deb=$(ls "$base/deb/${real}_"*.deb | head -n1)
 
 rm -rf "$base/root.tmp"
 mkdir -p "$base/root.tmp"
@@ -92,9 +108,9 @@ if [ "$mdir" != "$base/root.tmp/lib/modules" ]; then
 	ln -s ../usr/lib/modules "$base/root.tmp/lib/modules"
 fi
 [ -s "$mdir/$kver/modules.dep" ] || depmod -b "$base/root.tmp" "$kver"
+echo "$real $ver" >"$base/root.tmp/PKG"
 echo "$kver" >"$base/root.tmp/KVER"
 rm -rf "$base/root"
 mv "$base/root.tmp" "$base/root"
-# Keep only the newest .deb.
-find "$base/deb" -name '*.deb' ! -name "$(basename "$deb")" -delete
+rm -f "$deb" # the extraction is what is kept
 echo "$base/root"

@@ -280,7 +280,9 @@ region_cmp() { # NAME OURS THEIRS WHAT
 	[ -s "$2" ] || why="no metadata past EOF;"
 	[ -s "$2.err" ] && why="$why $(cat "$2.err");"
 	if ! cmp -s "$2" "$3"; then
-		why="$why differs from $4 ($(stat -c %s "$2") vs $(stat -c %s "$3") bytes, $(cmp "$2" "$3" 2>&1 | head -n1 | sed 's/.*: //'))"
+		local at
+		at=$(cmp "$2" "$3" 2>&1 | head -n1 | sed 's/.*: //' || true)
+		why="$why differs from $4 ($(stat -c %s "$2") vs $(stat -c %s "$3") bytes, $at)"
 	fi
 	if [ -z "$why" ]; then hok "$1"; else hfail "$1" "$why"; fi
 }

@@ -3,7 +3,7 @@
 
 MBVK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-: "${MBV_KERNEL_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/mbverity-kernels}"
+: "${MBV_KERNEL_CACHE:=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/mbverity-kernels}"
 export MBV_KERNEL_CACHE
 
 mbvk_log() { printf 'mbvk: %s\n' "$*" >&2; }

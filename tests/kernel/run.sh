@@ -14,7 +14,7 @@
 #   --kernels      Debian suites to take linux-image-amd64 from (default
 #                  "bookworm bookworm-backports": 6.1 and 6.12)
 # env: MBV_KERNEL_CACHE (kernel downloads), MBVK_WORK (work directory, kept
-# on failure), MBVK_VM_TIMEOUT (seconds per VM, default 300).
+# on failure), MBVK_VM_TIMEOUT (seconds per VM, default 240).
 # Exit 0 only if every check passed; a missing qemu or kernel is a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 : "${MBVERITY:=./programs/mbverity}"
-: "${MBVK_VM_TIMEOUT:=300}"
+: "${MBVK_VM_TIMEOUT:=240}"
 
 mbvk_check_tools
 if [ $mode = mbverity ]; then
@@ -177,6 +177,7 @@ run_kernel() {
 		# shellcheck disable=SC2086
 		build_fs "$fs" "$fsbs" "$sigs" $sets
 	done < <(fs_plan "$kver")
+	mbvk_log "$suite: test trees and images built ($(($(date +%s) - t0)) s)"
 
 	if [ $mode = kernel ]; then
 		# Boot 1: the kernel makes the subject files verity.
@@ -206,6 +207,7 @@ run_kernel() {
 	else
 		for fs in $FSLIST; do mbverity_enable_all "$fs"; done
 	fi
+	mbvk_log "$suite: subject images made verity ($(($(date +%s) - t0)) s)"
 
 	# Boot 2: every check on subject, corrupted and reference images.
 	plan=$W/plan-check
@@ -234,6 +236,7 @@ run_kernel() {
 		fsck_check "$fs" r
 		layout_checks "$fs" "$(cat "$W/fsbs-$fs")"
 	done
+	mbvk_log "$suite: layout compared ($(($(date +%s) - t0)) s)"
 	echo "$(($(date +%s) - t0))" >"$W/seconds"
 }
 
