@@ -9,6 +9,18 @@
 
 int cmd_digest(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
+int cmd_enable(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_dump_metadata(int argc, char **argv);
+
+/* Who an ext4 command's message is about: "mbverity: IMAGE[: PATH]: MSG". */
+struct image_msg {
+	const char *image;
+	const char *path;	/* NULL for the image itself */
+};
+/* An mbv_error_fn printing that line (@ctx is a struct image_msg). */
+void image_error(void *ctx, const char *msg);
 
 /*
  * Build the tree of the regular file @path, printing an error naming it on

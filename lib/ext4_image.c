@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening ext4 images, resolving paths, finding every verity file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <et/com_err.h>
+
+#include "ext4_verity.h"
+
+/* Directories deeper than this are not searched for names (hostile images). */
+#define MAX_DIR_DEPTH 256
+
+int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **out,
+		  mbv_error_fn error, void *error_ctx)
+{
+	int flags = EXT2_FLAG_64BITS | (writable ? EXT2_FLAG_RW : 0);
+	ext2_filsys fs;
+	errcode_t r;
+	int err;
+
+	*out = NULL;
+	r = ext2fs_open2(path, NULL, flags, 0, 0, unix_io_manager, &fs);
+	if (r) {
+		err = ext4_errno(r);
+		switch (r) {
+		case EXT2_ET_BAD_MAGIC:
+		case EXT2_ET_SHORT_READ:
+		case EXT2_ET_SB_CSUM_INVALID:
+		case EXT2_ET_CORRUPT_SUPERBLOCK:
+		case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
+			return ext4_report(error, error_ctx, -EFSCORRUPTED,
+					   "not an ext4 filesystem image (%s)", error_message(r));
+		}
+		if (writable && (err == -EACCES || err == -EROFS || err == -EPERM))
+			return ext4_report(error, error_ctx, err,
+					   "cannot open the image for writing: %s", error_message(r));
+		return ext4_report(error, error_ctx, err, "cannot open the image: %s",
+				   error_message(r));
+	}
+	if (writable) {
+		if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
+			ext2fs_free(fs);
+			return ext4_report(error, error_ctx, -EFSCORRUPTED,
+					   "the journal needs recovery: run e2fsck on the image first");
+		}
+		r = ext2fs_read_bitmaps(fs);
+		if (r) {
+			ext2fs_free(fs);
+			return ext4_report(error, error_ctx, ext4_errno(r),
+					   "cannot read the bitmaps: %s", error_message(r));
+		}
+	}
+	*out = fs;
+	return 0;
+}
+
+int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *error_ctx)
+{
+	errcode_t r;
+
+	if (!fs)
+		return 0;
+	r = ext2fs_close2(fs, 0);
+	if (r) {
+		/* ext2fs_close2() keeps the handle when the final flush fails. */
+		ext2fs_free(fs);
+		return ext4_report(error, error_ctx, ext4_errno(r),
+				   "cannot write the image: %s", error_message(r));
+	}
+	return 0;
+}
+
+int mbv_ext4_lookup(struct struct_ext2_filsys *fs, const char *path, uint32_t *ino,
+		    mbv_error_fn error, void *error_ctx)
+{
+	ext2_ino_t i;
+	errcode_t r;
+
+	if (path[0] != '/')
+		return ext4_report(error, error_ctx, -EINVAL,
+				   "path inside the image must be absolute");
+	r = ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &i);
+	if (r == EXT2_ET_FILE_NOT_FOUND)
+		return ext4_report(error, error_ctx, -ENOENT, "no such file in the image");
+	if (r == EXT2_ET_NO_DIRECTORY)
+		return ext4_report(error, error_ctx, -ENOTDIR,
+				   "a component of the path is not a directory");
+	if (r)
+		return ext4_report(error, error_ctx, ext4_errno(r), "cannot look it up: %s",
+				   error_message(r));
+	*ino = i;
+	return 0;
+}
+
+struct named_ino {
+	ext2_ino_t ino;
+	char *path;
+};
+
+struct walk {
+	ext2_filsys fs;
+	struct named_ino *files;	/* sorted by inode number */
+	size_t n;
+	size_t unnamed;
+	ext2fs_inode_bitmap seen_dirs;
+	char path[4096];
+	size_t len;
+	int depth;
+	int err;
+};
+
+static struct named_ino *find_named(struct walk *w, ext2_ino_t ino)
+{
+	size_t lo = 0, hi = w->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->files[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->n && w->files[lo].ino == ino ? &w->files[lo] : NULL;
+}
+
+static int walk_dir(struct walk *w, ext2_ino_t dir);
+
+static int name_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+		      int offset, int blocksize, char *buf, void *priv)
+{
+	struct walk *w = priv;
+	int name_len = ext2fs_dirent_name_len(de);
+	struct named_ino *n;
+	size_t saved = w->len;
+	int is_dir;
+
+	if (!de->inode || de->inode > w->fs->super->s_inodes_count)
+		return 0;
+	if ((name_len == 1 && de->name[0] == '.') ||
+	    (name_len == 2 && de->name[0] == '.' && de->name[1] == '.'))
+		return 0;
+	if (w->len + 1 + (size_t)name_len >= sizeof(w->path))
+		return 0;
+	w->path[w->len] = '/';
+	memcpy(w->path + w->len + 1, de->name, (size_t)name_len);
+	w->len += 1 + (size_t)name_len;
+	w->path[w->len] = '\0';
+
+	n = find_named(w, de->inode);
+	if (n && !n->path) {
+		n->path = strdup(w->path);
+		if (n->path)
+			w->unnamed--;
+	}
+	if (ext2fs_has_feature_filetype(w->fs->super)) {
+		is_dir = ext2fs_dirent_file_type(de) == EXT2_FT_DIR;
+	} else {
+		struct ext2_inode inode;
+
+		is_dir = !ext2fs_read_inode(w->fs, de->inode, &inode) &&
+			 LINUX_S_ISDIR(inode.i_mode);
+	}
+	if (is_dir && w->unnamed)
+		walk_dir(w, de->inode);
+	w->len = saved;
+	w->path[w->len] = '\0';
+	return w->unnamed ? 0 : DIRENT_ABORT;
+}
+
+static int walk_dir(struct walk *w, ext2_ino_t dir)
+{
+	errcode_t r;
+
+	if (w->depth >= MAX_DIR_DEPTH || ext2fs_test_inode_bitmap2(w->seen_dirs, dir))
+		return 0;
+	ext2fs_mark_inode_bitmap2(w->seen_dirs, dir);
+	w->depth++;
+	r = ext2fs_dir_iterate2(w->fs, dir, 0, NULL, name_entry, w);
+	w->depth--;
+	/* A broken directory only costs names, not the walk. */
+	(void)r;
+	return 0;
+}
+
+int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
+				  int (*fn)(void *ctx, uint32_t ino, const char *path),
+				  void *ctx, mbv_error_fn error, void *error_ctx)
+{
+	struct walk w;
+	ext2_inode_scan scan;
+	struct ext2_inode_large inode;
+	ext2_ino_t ino;
+	errcode_t r;
+	size_t cap = 0, i;
+	int ret = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.fs = fs;
+	r = ext2fs_open_inode_scan(fs, 0, &scan);
+	if (r)
+		return ext4_report(error, error_ctx, ext4_errno(r),
+				   "cannot scan the inodes: %s", error_message(r));
+	for (;;) {
+		memset(&inode, 0, sizeof(inode));
+		r = ext2fs_get_next_inode_full(scan, &ino, (struct ext2_inode *)&inode,
+					       sizeof(inode));
+		if (r == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE || r == EXT2_ET_INODE_CSUM_INVALID ||
+		    r == EXT2_ET_INODE_IS_GARBAGE)
+			continue;	/* verify would fail on it anyway; skip */
+		if (r) {
+			ret = ext4_report(error, error_ctx, ext4_errno(r),
+					  "cannot scan the inodes: %s", error_message(r));
+			break;
+		}
+		if (!ino)
+			break;
+		if (!inode.i_links_count || inode.i_dtime ||
+		    !(inode.i_flags & EXT4_VERITY_INODE_FL))
+			continue;
+		if (w.n == cap) {
+			struct named_ino *n;
+
+			cap = cap ? 2 * cap : 16;
+			n = realloc(w.files, cap * sizeof(*n));
+			if (!n) {
+				ret = ext4_report(error, error_ctx, -ENOMEM, "out of memory");
+				break;
+			}
+			w.files = n;
+		}
+		w.files[w.n].ino = ino;
+		w.files[w.n].path = NULL;
+		w.n++;
+	}
+	ext2fs_close_inode_scan(scan);
+
+	if (!ret && w.n) {
+		w.unnamed = w.n;
+		r = ext2fs_allocate_inode_bitmap(fs, "visited directories", &w.seen_dirs);
+		if (!r) {
+			walk_dir(&w, EXT2_ROOT_INO);
+			ext2fs_free_inode_bitmap(w.seen_dirs);
+		}
+	}
+	for (i = 0; !ret && i < w.n; i++) {
+		char name[32];
+
+		if (!w.files[i].path)
+			snprintf(name, sizeof(name), "<inode %u>", w.files[i].ino);
+		ret = fn(ctx, w.files[i].ino, w.files[i].path ? w.files[i].path : name);
+	}
+	for (i = 0; i < w.n; i++)
+		free(w.files[i].path);
+	free(w.files);
+	return ret;
+}

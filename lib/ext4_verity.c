@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/* Enabling fs-verity on a file of an ext4 image, laid out as fs/ext4/verity.c does. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <et/com_err.h>
+
+#include "endian_util.h"
+#include "ext4_verity.h"
+#include "merkle.h"
+
+#define WRITE_BATCH	256		/* filesystem blocks per metadata write */
+/* Blocks kept free beyond the metadata for extent tree splits. */
+#define EXTENT_SLACK	8
+
+/* A run of newly reserved blocks for the metadata. */
+struct meta_run {
+	uint64_t lblk;
+	blk64_t pblk;
+	uint64_t len;
+};
+
+/* A filesystem block being filled by tree blocks smaller than it. */
+struct partial_block {
+	uint64_t lblk;
+	uint32_t fill;
+	uint8_t *buf;
+};
+
+struct enable_ctx {
+	struct ext4_file *f;
+	uint64_t meta_pos;		/* file offset of the tree */
+	uint64_t meta_lblk, end_lblk;	/* the metadata blocks [meta_lblk, end_lblk) */
+	uint64_t desc_pos, size_pos;
+	uint32_t desc_size;
+
+	struct meta_run *runs;
+	size_t n_runs;
+	bool reserved;
+
+	uint8_t *wbuf;			/* contiguous blocks waiting to be written */
+	blk64_t w_pblk;
+	uint64_t w_n;
+
+	struct partial_block part[MBV_MAX_LEVELS + 2];
+	size_t n_part;
+
+};
+
+static blk64_t meta_pblk(const struct enable_ctx *c, uint64_t lblk)
+{
+	size_t lo = 0, hi = c->n_runs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->runs[mid].lblk + c->runs[mid].len <= lblk)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Callers only ask for blocks inside [meta_lblk, end_lblk). */
+	return c->runs[lo].pblk + (lblk - c->runs[lo].lblk);
+}
+
+static int flush_writes(struct enable_ctx *c)
+{
+	errcode_t r;
+
+	if (!c->w_n)
+		return 0;
+	pthread_mutex_lock(&c->f->io_lock);
+	r = io_channel_write_blk64(c->f->fs->io, c->w_pblk, (int)c->w_n, c->wbuf);
+	pthread_mutex_unlock(&c->f->io_lock);
+	if (r)
+		return ext4_fail(c->f, ext4_errno(r), "cannot write block %llu: %s",
+				 (unsigned long long)c->w_pblk, error_message(r));
+	c->w_n = 0;
+	return 0;
+}
+
+/* Queue one whole filesystem block of metadata for writing. */
+static int write_meta_block(struct enable_ctx *c, uint64_t lblk, const void *data)
+{
+	blk64_t pblk = meta_pblk(c, lblk);
+	uint32_t bs = c->f->bs;
+	int err;
+
+	if (c->w_n && (pblk != c->w_pblk + c->w_n || c->w_n == WRITE_BATCH)) {
+		err = flush_writes(c);
+		if (err)
+			return err;
+	}
+	if (!c->w_n)
+		c->w_pblk = pblk;
+	memcpy(c->wbuf + c->w_n * bs, data, bs);
+	c->w_n++;
+	return 0;
+}
+
+/* The builder's tree_block callback: place the block at its file offset. */
+static int put_tree_block(void *ctx, const void *block, size_t size, uint64_t offset)
+{
+	struct enable_ctx *c = ctx;
+	uint64_t pos = c->meta_pos + offset;
+	uint64_t lblk = pos >> c->f->blkbits;
+	uint32_t off = (uint32_t)(pos & (c->f->bs - 1));
+	struct partial_block *p = NULL;
+	size_t i;
+	int err;
+
+	if (size == c->f->bs) {
+		err = write_meta_block(c, lblk, block);
+		return err;
+	}
+	/* Tree blocks smaller than a filesystem block: assemble whole blocks. */
+	for (i = 0; i < c->n_part; i++)
+		if (c->part[i].lblk == lblk)
+			p = &c->part[i];
+	if (!p) {
+		if (c->n_part == sizeof(c->part) / sizeof(c->part[0])) {
+			return ext4_fail(c->f, -EINVAL, "internal error: too many partial blocks");
+		}
+		p = &c->part[c->n_part++];
+		p->lblk = lblk;
+		p->fill = 0;
+		p->buf = calloc(1, c->f->bs);
+		if (!p->buf) {
+			c->n_part--;
+			return ext4_fail(c->f, -ENOMEM, "out of memory");
+		}
+	}
+	memcpy(p->buf + off, block, size);
+	p->fill += (uint32_t)size;
+	if (p->fill < c->f->bs)
+		return 0;
+	err = write_meta_block(c, lblk, p->buf);
+	free(p->buf);
+	*p = c->part[--c->n_part];
+	return err;
+}
+
+/* Write what is left of partly filled blocks (the rest stays zero). */
+static int flush_partials(struct enable_ctx *c)
+{
+	int err = 0;
+
+	while (c->n_part && !err) {
+		struct partial_block *p = &c->part[c->n_part - 1];
+
+		err = write_meta_block(c, p->lblk, p->buf);
+		free(p->buf);
+		c->n_part--;
+	}
+	return err;
+}
+
+static int check_params(struct ext4_file *f, const struct mbv_ext4_enable_params *p,
+			uint32_t *alg, uint32_t *bs)
+{
+	size_t i;
+
+	if (p->version != 1)
+		return ext4_fail(f, -EINVAL, "unsupported parameter version %u", p->version);
+	for (i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
+		if (p->reserved[i])
+			return ext4_fail(f, -EINVAL, "reserved parameters must be zero");
+	if (p->flags & ~(MBV_EXT4_ENABLE_CHECK_ONLY | MBV_EXT4_ENABLE_SET_FEATURE))
+		return ext4_fail(f, -EINVAL, "unknown flags 0x%x", p->flags);
+	*alg = p->hash_algorithm ? p->hash_algorithm : MBV_HASH_ALG_SHA256;
+	*bs = p->block_size ? p->block_size : 4096;
+	if (!mbv_hash_digest_size(*alg))
+		return ext4_fail(f, -EINVAL, "unknown hash algorithm %u", *alg);
+	if (p->salt_size > MBV_MAX_SALT_SIZE || (p->salt_size && !p->salt))
+		return ext4_fail(f, -EINVAL, "invalid salt (at most %d bytes)", MBV_MAX_SALT_SIZE);
+	if (p->sig_size > MBV_MAX_SIGNATURE_SIZE)
+		return ext4_fail(f, -EMSGSIZE, "signature of %u bytes is over the kernel's %d",
+				 p->sig_size, MBV_MAX_SIGNATURE_SIZE);
+	if (p->sig_size && !p->signature)
+		return ext4_fail(f, -EINVAL, "signature size without signature");
+	/* fs/verity/open.c: 1024 <= block size <= min(PAGE_SIZE, fs block size). */
+	if ((*bs & (*bs - 1)) || *bs < (1u << FSVERITY_MIN_LOG_BLOCKSIZE) ||
+	    *bs > (1u << FSVERITY_MAX_LOG_BLOCKSIZE) || *bs > f->bs)
+		return ext4_fail(f, -EINVAL,
+				 "Merkle tree block size %u cannot be read by the kernel here: "
+				 "use a power of 2 from 1024 to %u (the filesystem block size is %u)",
+				 *bs, f->bs < 4096 ? f->bs : 4096, f->bs);
+	if (*bs < 2 * mbv_hash_digest_size(*alg))
+		return ext4_fail(f, -EINVAL, "block size %u is too small for %s", *bs,
+				 mbv_hash_alg_name(*alg));
+	return 0;
+}
+
+static int check_inode(struct ext4_file *f)
+{
+	uint32_t fl = f->inode.i_flags;
+
+	if (fl & EXT4_VERITY_INODE_FL)
+		return ext4_fail(f, -EEXIST, "file already has fs-verity");
+	if (fl & EXT2_IMMUTABLE_FL)
+		return ext4_fail(f, -EPERM, "file is immutable");
+	if (fl & EXT2_APPEND_FL)
+		return ext4_fail(f, -EPERM, "file is append-only");
+	if (fl & EXT4_EA_INODE_FL)
+		return ext4_fail(f, -EINVAL, "inode holds an extended attribute value");
+	if (!f->inode.i_links_count)
+		return ext4_fail(f, -ENOENT, "inode is not in use");
+	return 0;
+}
+
+static int check_fs(struct ext4_file *f, uint32_t flags)
+{
+	ext2_filsys fs = f->fs;
+
+	if (!(fs->flags & EXT2_FLAG_RW))
+		return ext4_fail(f, -EROFS, "filesystem was opened read-only");
+	if (ext2fs_has_feature_journal_needs_recovery(fs->super))
+		return ext4_fail(f, -EFSCORRUPTED,
+				 "the journal needs recovery: run e2fsck on the image first");
+	if (ext2fs_has_feature_bigalloc(fs->super))
+		return ext4_fail(f, -EOPNOTSUPP, "bigalloc filesystems are not supported");
+	if (!ext2fs_has_feature_verity(fs->super) && !(flags & MBV_EXT4_ENABLE_SET_FEATURE))
+		return ext4_fail(f, -EOPNOTSUPP,
+				 "the filesystem lacks the verity feature (run 'tune2fs -O verity IMAGE' "
+				 "or use --set-feature)");
+	return 0;
+}
+
+/* Mark blocks for the metadata in the in-memory bitmap only: no counts yet. */
+static int reserve_blocks(struct enable_ctx *c)
+{
+	ext2_filsys fs = c->f->fs;
+	uint64_t left = c->end_lblk - c->meta_lblk, lblk = c->meta_lblk;
+	blk64_t goal, pblk, plen;
+	size_t cap = 0;
+	errcode_t r;
+
+	if (c->f->n_ext) {
+		const struct ext4_ext *x = &c->f->ext[c->f->n_ext - 1];
+
+		goal = x->pblk + x->len;
+	} else {
+		goal = ext2fs_find_inode_goal(fs, c->f->ino,
+					      (struct ext2_inode *)&c->f->inode, 0);
+	}
+	/* One contiguous run if the filesystem has one, else the first free runs. */
+	r = ext2fs_new_range(fs, EXT2_NEWRANGE_MIN_LENGTH, goal, left, NULL, &pblk, &plen);
+	while (left) {
+		if (r)
+			r = ext2fs_new_range(fs, 0, goal, left, NULL, &pblk, &plen);
+		if (r)
+			goto fail;
+		if (plen > left)
+			plen = left;
+		if (c->n_runs == cap) {
+			struct meta_run *n;
+
+			cap = cap ? 2 * cap : 4;
+			n = realloc(c->runs, cap * sizeof(*n));
+			if (!n) {
+				r = EXT2_ET_NO_MEMORY;
+				goto fail;
+			}
+			c->runs = n;
+		}
+		ext2fs_mark_block_bitmap_range2(fs->block_map, pblk, (unsigned int)plen);
+		c->runs[c->n_runs].lblk = lblk;
+		c->runs[c->n_runs].pblk = pblk;
+		c->runs[c->n_runs].len = plen;
+		c->n_runs++;
+		lblk += plen;
+		left -= plen;
+		goal = pblk + plen;
+		r = 1;	/* look again for the rest */
+	}
+	c->reserved = true;
+	return 0;
+fail:
+	while (c->n_runs) {
+		c->n_runs--;
+		ext2fs_unmark_block_bitmap_range2(fs->block_map, c->runs[c->n_runs].pblk,
+						  (unsigned int)c->runs[c->n_runs].len);
+	}
+	if (r == EXT2_ET_BLOCK_ALLOC_FAIL)
+		return ext4_fail(c->f, -ENOSPC, "not enough free space for %llu blocks of metadata",
+				 (unsigned long long)(c->end_lblk - c->meta_lblk));
+	return ext4_fail(c->f, ext4_errno(r), "cannot allocate blocks: %s", error_message(r));
+}
+
+static void unreserve_blocks(struct enable_ctx *c)
+{
+	size_t i;
+
+	if (!c->reserved)
+		return;
+	for (i = 0; i < c->n_runs; i++)
+		ext2fs_unmark_block_bitmap_range2(c->f->fs->block_map, c->runs[i].pblk,
+						  (unsigned int)c->runs[i].len);
+	c->reserved = false;
+}
+
+/*
+ * Map [lblk, lblk + len) to [pblk, ...) in the extent tree, as initialized
+ * extents of up to 32768 blocks.  *@mapped_end tells how far it got.
+ */
+static errcode_t map_run(ext2_extent_handle_t h, uint64_t lblk, blk64_t pblk,
+			 uint64_t len, uint64_t *mapped_end)
+{
+	struct ext2fs_extent e;
+	errcode_t r;
+
+	while (len) {
+		uint64_t room, grow;
+
+		/* set_bmap creates the extent (or appends to a neighbour)... */
+		r = ext2fs_extent_set_bmap(h, lblk, pblk, 0);
+		if (r)
+			return r;
+		*mapped_end = lblk + 1;
+		/* ...then one replace grows it over the rest of the run. */
+		r = ext2fs_extent_goto(h, lblk);
+		if (!r)
+			r = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+		if (r)
+			return r;
+		if (e.e_lblk > lblk || e.e_lblk + e.e_len != lblk + 1 ||
+		    e.e_pblk + (lblk - e.e_lblk) != pblk ||
+		    (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
+			return EXT2_ET_EXTENT_LEAF_BAD;
+		room = EXT_INIT_MAX_LEN - e.e_len;
+		grow = len - 1 < room ? len - 1 : room;
+		if (grow) {
+			e.e_len += (uint32_t)grow;
+			r = ext2fs_extent_replace(h, 0, &e);
+			if (!r)
+				r = ext2fs_extent_fix_parents(h);
+			if (r)
+				return r;
+		}
+		lblk += 1 + grow;
+		pblk += 1 + grow;
+		len -= 1 + grow;
+		*mapped_end = lblk;
+	}
+	return 0;
+}
+
+/* Count the reserved blocks as used and add them to the inode's extent tree. */
+static int commit_blocks(struct enable_ctx *c)
+{
+	struct ext4_file *f = c->f;
+	ext2_filsys fs = f->fs;
+	ext2_extent_handle_t h = NULL;
+	uint64_t mapped_end = c->meta_lblk;
+	errcode_t r;
+	size_t i;
+
+	for (i = 0; i < c->n_runs; i++)
+		ext2fs_block_alloc_stats_range(fs, c->runs[i].pblk, (blk_t)c->runs[i].len, +1);
+	c->reserved = false;
+	r = ext2fs_extent_open2(fs, f->ino, (struct ext2_inode *)&f->inode, &h);
+	for (i = 0; !r && i < c->n_runs; i++)
+		r = map_run(h, c->runs[i].lblk, c->runs[i].pblk, c->runs[i].len, &mapped_end);
+	if (!h)
+		goto out;
+	ext2fs_extent_free(h);
+	if (!r)
+		r = ext2fs_iblk_add_blocks(fs, (struct ext2_inode *)&f->inode,
+					   c->end_lblk - c->meta_lblk);
+	if (!r)
+		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
+					    sizeof(f->inode));
+	if (!r)
+		return 0;
+out:
+	/* Undo: unmap what was mapped (freeing it), free what was not. */
+	ext4_fail(f, ext4_errno(r), "cannot update the extent tree: %s", error_message(r));
+	if (mapped_end > c->meta_lblk)
+		ext2fs_punch(fs, f->ino, (struct ext2_inode *)&f->inode, NULL, c->meta_lblk,
+			     EXT4_MAX_LBLK_END - 1);
+	for (i = 0; i < c->n_runs; i++) {
+		const struct meta_run *m = &c->runs[i];
+		uint64_t from = m->lblk > mapped_end ? m->lblk : mapped_end;
+
+		if (from < m->lblk + m->len)
+			ext2fs_block_alloc_stats_range(fs, m->pblk + (from - m->lblk),
+						       (blk_t)(m->lblk + m->len - from), -1);
+	}
+	return ext4_errno(r);
+}
+
+static int write_descriptor(struct enable_ctx *c, const uint8_t *desc,
+			    const struct mbv_ext4_enable_params *p)
+{
+	uint32_t bs = c->f->bs;
+	uint64_t lblk = c->desc_pos >> c->f->blkbits;
+	uint64_t n = c->end_lblk - lblk;
+	uint8_t *buf = calloc(n, bs);
+	uint64_t i;
+	int err = 0;
+
+	if (!buf)
+		return ext4_fail(c->f, -ENOMEM, "out of memory");
+	/* On disk the descriptor carries sig_size and the signature after it. */
+	memcpy(buf, desc, MBV_DESCRIPTOR_SIZE);
+	put_le32(buf + 4, p->sig_size);
+	if (p->sig_size)
+		memcpy(buf + MBV_DESCRIPTOR_SIZE, p->signature, p->sig_size);
+	put_le32(buf + (c->size_pos - c->desc_pos), c->desc_size);
+	for (i = 0; i < n && !err; i++)
+		err = write_meta_block(c, lblk + i, buf + i * bs);
+	free(buf);
+	return err;
+}
+
+/* The kernel hashes whole blocks: bytes after EOF must read as zeros. */
+static int zero_eof_tail(struct ext4_file *f)
+{
+	size_t tail = (size_t)(f->size & (f->bs - 1));
+	uint8_t *blk;
+	bool nonzero;
+	blk64_t pblk;
+	errcode_t r;
+	int err;
+
+	err = ext4_file_eof_tail(f, &nonzero, &pblk);
+	if (err || !nonzero)
+		return err;
+	blk = malloc(f->bs);
+	if (!blk)
+		return ext4_fail(f, -ENOMEM, "out of memory");
+	r = io_channel_read_blk64(f->fs->io, pblk, 1, blk);
+	if (!r) {
+		memset(blk + tail, 0, f->bs - tail);
+		r = io_channel_write_blk64(f->fs->io, pblk, 1, blk);
+	}
+	free(blk);
+	if (r)
+		return ext4_fail(f, ext4_errno(r), "cannot zero the block tail after EOF: %s",
+				 error_message(r));
+	return 0;
+}
+
+static void free_ctx(struct enable_ctx *c)
+{
+	size_t i;
+
+	unreserve_blocks(c);
+	for (i = 0; i < c->n_part; i++)
+		free(c->part[i].buf);
+	free(c->runs);
+	free(c->wbuf);
+}
+
+int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
+		    const struct mbv_ext4_enable_params *params,
+		    struct mbv_tree_result *res,
+		    mbv_error_fn error, void *error_ctx)
+{
+	struct enable_ctx c;
+	struct ext4_file f;
+	struct mbv_tree_params tp;
+	struct mbv_tree_geometry g;
+	struct mbv_tree_result result;
+	uint32_t alg = 0, bs = 0;
+	uint64_t data_blocks, tree_end, free_blocks;
+	errcode_t r;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	c.f = &f;
+	err = ext4_file_open(&f, fs, ino, error, error_ctx);
+	if (err)
+		goto out_file;
+	err = check_inode(&f);
+	if (!err)
+		err = check_fs(&f, params->flags);
+	if (!err)
+		err = check_params(&f, params, &alg, &bs);
+	if (err)
+		goto out_file;
+
+	/* The layout of fs/ext4/verity.c. */
+	err = mbv_tree_geometry(alg, bs, f.size, &g);
+	if (err || g.num_levels > FSVERITY_MAX_LEVELS) {
+		err = ext4_fail(&f, -EFBIG, "the Merkle tree would be deeper than the kernel's %d levels",
+				FSVERITY_MAX_LEVELS);
+		goto out_file;
+	}
+	c.meta_pos = ext4_round_up(f.size, EXT4_VERITY_META_ALIGN);
+	tree_end = c.meta_pos + g.tree_size;
+	c.desc_pos = ext4_round_up(tree_end, f.bs);
+	c.desc_size = MBV_DESCRIPTOR_SIZE + params->sig_size;
+	c.size_pos = ext4_round_up(c.desc_pos + c.desc_size + 4, f.bs) - 4;
+	c.meta_lblk = c.meta_pos >> f.blkbits;
+	c.end_lblk = (c.size_pos + 4) >> f.blkbits;
+	if (c.end_lblk > EXT4_MAX_LBLK_END) {
+		err = ext4_fail(&f, -EFBIG, "file too large: its verity metadata would end past "
+				"ext4's last block");
+		goto out_file;
+	}
+	free_blocks = ext2fs_free_blocks_count(fs->super);
+	if (free_blocks < c.end_lblk - c.meta_lblk + EXTENT_SLACK) {
+		err = ext4_fail(&f, -ENOSPC,
+				"not enough free space: the metadata needs %llu blocks, %llu are free",
+				(unsigned long long)(c.end_lblk - c.meta_lblk + EXTENT_SLACK),
+				(unsigned long long)free_blocks);
+		goto out_file;
+	}
+	if (params->flags & MBV_EXT4_ENABLE_CHECK_ONLY)
+		goto out_file;
+
+	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
+	data_blocks = (f.size + f.bs - 1) >> f.blkbits;
+	if (f.n_ext && f.ext[f.n_ext - 1].lblk + f.ext[f.n_ext - 1].len > data_blocks) {
+		r = ext2fs_punch(fs, ino, (struct ext2_inode *)&f.inode, NULL, data_blocks,
+				 EXT4_MAX_LBLK_END - 1);
+		if (r) {
+			err = ext4_fail(&f, ext4_errno(r), "cannot remove blocks past EOF: %s",
+					error_message(r));
+			goto out_file;
+		}
+		err = ext4_file_load_extents(&f);
+		if (err)
+			goto out_file;
+	}
+
+	err = -ENOMEM;
+	c.wbuf = aligned_alloc(4096, (size_t)WRITE_BATCH * f.bs);
+	if (!c.wbuf) {
+		ext4_fail(&f, err, "out of memory");
+		goto out;
+	}
+	if (!fs->block_map && (r = ext2fs_read_block_bitmap(fs))) {
+		err = ext4_fail(&f, ext4_errno(r), "cannot read the block bitmap: %s",
+				error_message(r));
+		goto out;
+	}
+	err = reserve_blocks(&c);
+	if (err)
+		goto out;
+
+	/* Data in, tree blocks straight to their new blocks. */
+	memset(&tp, 0, sizeof(tp));
+	tp.version = 1;
+	tp.hash_algorithm = alg;
+	tp.block_size = bs;
+	tp.salt_size = params->salt_size;
+	tp.salt = params->salt;
+	tp.file_size = f.size;
+	tp.tree_block = put_tree_block;
+	tp.ctx = &c;
+	err = mbv_pool_compute_tree(params->pool, &tp, ext4_file_pread_data, &f, &result);
+	if (err && !f.reported)
+		ext4_fail(&f, err, "building the Merkle tree failed: %s", strerror(-err));
+	if (!err)
+		err = flush_partials(&c);
+	if (!err)
+		err = write_descriptor(&c, result.descriptor, params);
+	if (!err)
+		err = flush_writes(&c);
+	if (!err)
+		err = zero_eof_tail(&f);
+	if (!err && (r = io_channel_flush(fs->io)))
+		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", error_message(r));
+	if (err)
+		goto out;
+
+	/* Now reference the blocks: bitmaps, extent tree, i_blocks. */
+	err = commit_blocks(&c);
+	if (err)
+		goto out;
+	if (!ext2fs_has_feature_verity(fs->super)) {
+		ext2fs_set_feature_verity(fs->super);
+		ext2fs_mark_super_dirty(fs);
+	}
+	r = ext2fs_flush(fs);
+	if (r) {
+		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", error_message(r));
+		goto out;
+	}
+
+	/* Last, the flag that makes it a verity file. */
+	f.inode.i_flags |= EXT4_VERITY_INODE_FL;
+	r = ext2fs_write_inode_full(fs, ino, (struct ext2_inode *)&f.inode, sizeof(f.inode));
+	if (!r)
+		r = io_channel_flush(fs->io);
+	if (r) {
+		err = ext4_fail(&f, ext4_errno(r), "cannot write the inode: %s", error_message(r));
+		goto out;
+	}
+	if (res)
+		*res = result;
+	err = 0;
+out:
+	free_ctx(&c);
+out_file:
+	ext4_file_close(&f);
+	return err;
+}

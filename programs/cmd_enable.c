@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* mbverity enable: put fs-verity on files inside an ext4 image, offline. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "utils.h"
+
+static const char enable_usage[] =
+	"mbverity enable IMAGE PATH... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
+	"       [--salt=SALT] [--signature=SIGFILE] [--set-feature] [--threads=N]";
+
+void image_error(void *ctx, const char *msg)
+{
+	const struct image_msg *m = ctx;
+
+	if (m->path)
+		error_msg("%s: %s: %s", m->image, m->path, msg);
+	else
+		error_msg("%s: %s", m->image, msg);
+}
+
+int cmd_enable(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		TREE_LONG_OPTIONS,
+		{ "signature", required_argument, NULL, OPT_SIGNATURE },
+		{ "set-feature", no_argument, NULL, OPT_SET_FEATURE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mbv_ext4_enable_params p;
+	struct struct_ext2_filsys *fs = NULL;
+	struct mbv_pool *pool = NULL;
+	struct tree_options t;
+	struct image_msg m;
+	const char *sig_path = NULL, *image;
+	uint8_t *sig = NULL;
+	size_t sig_size = 0;
+	uint32_t *inos = NULL;
+	unsigned int threads = 0;
+	bool set_feature = false;
+	int opt, i, j, n, err, status = 1;
+
+	tree_options_init(&t);
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HASH_ALG:
+		case OPT_BLOCK_SIZE:
+		case OPT_SALT:
+			if (!parse_tree_option(&t, opt, optarg))
+				return 2;
+			break;
+		case OPT_SIGNATURE: sig_path = optarg; break;
+		case OPT_SET_FEATURE: set_feature = true; break;
+		case OPT_THREADS:
+			if (!parse_threads(optarg, &threads))
+				return 2;
+			break;
+		case OPT_HELP:
+			printf("usage: %s\n", enable_usage);
+			return 0;
+		default:
+			return usage_error(enable_usage, "bad option");
+		}
+	}
+	if (argc - optind < 2)
+		return usage_error(enable_usage, "need an IMAGE and at least one PATH");
+	if (check_tree_options(&t) != 0)
+		return 2;
+	if (sig_path && argc - optind != 2)
+		return usage_error(enable_usage, "--signature takes exactly one PATH");
+	image = argv[optind];
+	n = argc - optind - 1;
+	m.image = image;
+	m.path = NULL;
+
+	if (sig_path) {
+		err = read_whole_file(sig_path, MBV_MAX_SIGNATURE_SIZE, &sig, &sig_size);
+		if (err == -EFBIG) {
+			error_msg("signature file '%s' is over the kernel's %d bytes", sig_path,
+				  MBV_MAX_SIGNATURE_SIZE);
+			return 1;
+		}
+		if (err) {
+			error_msg("cannot read signature file '%s': %s", sig_path, strerror(-err));
+			return 1;
+		}
+		if (!sig_size) {
+			error_msg("signature file '%s' is empty", sig_path);
+			goto out;
+		}
+	}
+	inos = calloc((size_t)n, sizeof(*inos));
+	if (!inos) {
+		error_msg("out of memory");
+		goto out;
+	}
+	if (mbv_pool_new(threads, &pool) != 0) {
+		error_msg("cannot start %u threads", threads);
+		goto out;
+	}
+	if (mbv_ext4_open(image, 1, &fs, image_error, &m) != 0)
+		goto out;
+
+	memset(&p, 0, sizeof(p));
+	p.version = 1;
+	p.hash_algorithm = t.hash_alg;
+	p.block_size = t.block_size;
+	p.salt_size = t.salt_size;
+	p.salt = t.salt;
+	p.signature = sig;
+	p.sig_size = (uint32_t)sig_size;
+	p.pool = pool;
+
+	/* Check every file first, so that a bad PATH leaves the image untouched. */
+	p.flags = MBV_EXT4_ENABLE_CHECK_ONLY | (set_feature ? MBV_EXT4_ENABLE_SET_FEATURE : 0);
+	for (i = 0; i < n; i++) {
+		m.path = argv[optind + 1 + i];
+		if (mbv_ext4_lookup(fs, m.path, &inos[i], image_error, &m) != 0 ||
+		    mbv_ext4_enable(fs, inos[i], &p, NULL, image_error, &m) != 0)
+			goto out;
+		for (j = 0; j < i; j++)
+			if (inos[j] == inos[i]) {
+				image_error(&m, "the same file is given twice");
+				goto out;
+			}
+	}
+	p.flags &= ~MBV_EXT4_ENABLE_CHECK_ONLY;
+	for (i = 0; i < n; i++) {
+		m.path = argv[optind + 1 + i];
+		if (mbv_ext4_enable(fs, inos[i], &p, NULL, image_error, &m) != 0)
+			goto out;
+	}
+	status = 0;
+out:
+	m.path = NULL;
+	if (fs && mbv_ext4_close(fs, image_error, &m) != 0)
+		status = 1;
+	mbv_pool_free(pool);
+	free(inos);
+	free(sig);
+	return status;
+}
