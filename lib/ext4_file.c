@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <et/com_err.h>
+#include <ext2fs/ext2_err.h>
 
 #include "ext4_verity.h"
 
@@ -41,6 +42,17 @@ int ext4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 	va_end(ap);
 	f->error(f->error_ctx, msg);
 	return err;
+}
+
+const char *ext4_strerror(errcode_t e)
+{
+	const struct error_table *t = &et_ext2_error_table;
+
+	if (e >= t->base && e < t->base + t->n_msgs)
+		return t->msgs[e - t->base];
+	if (e > 0 && e < 4096)
+		return strerror((int)e);
+	return error_message(e);
 }
 
 int ext4_errno(errcode_t e)
@@ -144,7 +156,7 @@ int ext4_file_load_extents(struct ext4_file *f)
 	r = ext2fs_extent_open2(f->fs, f->ino, (struct ext2_inode *)&f->inode, &h);
 	if (r)
 		return ext4_fail(f, ext4_errno(r), "cannot read the extent tree: %s",
-				 error_message(r));
+				 ext4_strerror(r));
 	for (;;) {
 		r = ext2fs_extent_get(h, op, &e);
 		op = EXT2_EXTENT_NEXT;
@@ -152,7 +164,7 @@ int ext4_file_load_extents(struct ext4_file *f)
 			break;
 		if (r) {
 			err = ext4_fail(f, ext4_errno(r), "cannot read the extent tree: %s",
-					error_message(r));
+					ext4_strerror(r));
 			break;
 		}
 		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
@@ -186,7 +198,7 @@ int ext4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
 				   sizeof(f->inode));
 	if (r)
 		return ext4_fail(f, ext4_errno(r), "cannot read inode %u: %s", ino,
-				 error_message(r));
+				 ext4_strerror(r));
 	if (LINUX_S_ISDIR(f->inode.i_mode))
 		return ext4_fail(f, -EISDIR, "is a directory, not a regular file");
 	if (!LINUX_S_ISREG(f->inode.i_mode))
@@ -255,7 +267,7 @@ static int read_run(struct ext4_file *f, void *dst, blk64_t pblk, uint64_t n)
 		pthread_mutex_unlock(&f->io_lock);
 		if (r)
 			return ext4_fail(f, ext4_errno(r), "cannot read block %llu: %s",
-					 (unsigned long long)pblk, error_message(r));
+					 (unsigned long long)pblk, ext4_strerror(r));
 		dst = (uint8_t *)dst + (size_t)k * f->bs;
 		pblk += (blk64_t)k;
 		n -= (uint64_t)k;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <et/com_err.h>
 
@@ -31,15 +32,25 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		case EXT2_ET_CORRUPT_SUPERBLOCK:
 		case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
 			return ext4_report(error, error_ctx, -EFSCORRUPTED,
-					   "not an ext4 filesystem image (%s)", error_message(r));
+					   "not an ext4 filesystem image (%s)", ext4_strerror(r));
 		}
 		if (writable && (err == -EACCES || err == -EROFS || err == -EPERM))
 			return ext4_report(error, error_ctx, err,
-					   "cannot open the image for writing: %s", error_message(r));
+					   "cannot open the image for writing: %s", ext4_strerror(r));
 		return ext4_report(error, error_ctx, err, "cannot open the image: %s",
-				   error_message(r));
+				   ext4_strerror(r));
 	}
 	if (writable) {
+		struct stat st;
+		uint64_t need = ext2fs_blocks_count(fs->super) * (uint64_t)fs->blocksize;
+
+		/* Writing into a truncated image file would grow it. */
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < need) {
+			ext2fs_free(fs);
+			return ext4_report(error, error_ctx, -EFSCORRUPTED,
+					   "image is truncated: %llu bytes, its filesystem needs %llu",
+					   (unsigned long long)st.st_size, (unsigned long long)need);
+		}
 		if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
 			ext2fs_free(fs);
 			return ext4_report(error, error_ctx, -EFSCORRUPTED,
@@ -49,7 +60,7 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		if (r) {
 			ext2fs_free(fs);
 			return ext4_report(error, error_ctx, ext4_errno(r),
-					   "cannot read the bitmaps: %s", error_message(r));
+					   "cannot read the bitmaps: %s", ext4_strerror(r));
 		}
 	}
 	*out = fs;
@@ -67,7 +78,7 @@ int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *erro
 		/* ext2fs_close2() keeps the handle when the final flush fails. */
 		ext2fs_free(fs);
 		return ext4_report(error, error_ctx, ext4_errno(r),
-				   "cannot write the image: %s", error_message(r));
+				   "cannot write the image: %s", ext4_strerror(r));
 	}
 	return 0;
 }
@@ -89,7 +100,7 @@ int mbv_ext4_lookup(struct struct_ext2_filsys *fs, const char *path, uint32_t *i
 				   "a component of the path is not a directory");
 	if (r)
 		return ext4_report(error, error_ctx, ext4_errno(r), "cannot look it up: %s",
-				   error_message(r));
+				   ext4_strerror(r));
 	*ino = i;
 	return 0;
 }
@@ -202,7 +213,7 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 	r = ext2fs_open_inode_scan(fs, 0, &scan);
 	if (r)
 		return ext4_report(error, error_ctx, ext4_errno(r),
-				   "cannot scan the inodes: %s", error_message(r));
+				   "cannot scan the inodes: %s", ext4_strerror(r));
 	for (;;) {
 		memset(&inode, 0, sizeof(inode));
 		r = ext2fs_get_next_inode_full(scan, &ino, (struct ext2_inode *)&inode,
@@ -212,7 +223,7 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 			continue;	/* verify would fail on it anyway; skip */
 		if (r) {
 			ret = ext4_report(error, error_ctx, ext4_errno(r),
-					  "cannot scan the inodes: %s", error_message(r));
+					  "cannot scan the inodes: %s", ext4_strerror(r));
 			break;
 		}
 		if (!ino)

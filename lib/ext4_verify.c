@@ -226,6 +226,12 @@ static void report_tree(struct verify_ctx *v, const struct mbv_tree_result *rebu
 	uint64_t total = 0, bad = 0;
 	uint32_t ds = v->info.digest_size;
 
+	if (v->g.data_blocks == 0) {
+		if (memcmp(rebuilt->root_hash, v->info.root_hash, ds))
+			report(v, MBV_EXT4_BAD_DESCRIPTOR, 0, 0, 1, "root_hash",
+			       "descriptor field root_hash is not all zeros for an empty file");
+		return;
+	}
 	if (v->g.num_levels == 0) {
 		/* One data block: its hash is the root hash itself. */
 		if (memcmp(rebuilt->root_hash, v->info.root_hash, ds))

@@ -75,7 +75,7 @@ static int flush_writes(struct enable_ctx *c)
 	pthread_mutex_unlock(&c->f->io_lock);
 	if (r)
 		return ext4_fail(c->f, ext4_errno(r), "cannot write block %llu: %s",
-				 (unsigned long long)c->w_pblk, error_message(r));
+				 (unsigned long long)c->w_pblk, ext4_strerror(r));
 	c->w_n = 0;
 	return 0;
 }
@@ -285,7 +285,7 @@ fail:
 	if (r == EXT2_ET_BLOCK_ALLOC_FAIL)
 		return ext4_fail(c->f, -ENOSPC, "not enough free space for %llu blocks of metadata",
 				 (unsigned long long)(c->end_lblk - c->meta_lblk));
-	return ext4_fail(c->f, ext4_errno(r), "cannot allocate blocks: %s", error_message(r));
+	return ext4_fail(c->f, ext4_errno(r), "cannot allocate blocks: %s", ext4_strerror(r));
 }
 
 static void unreserve_blocks(struct enable_ctx *c)
@@ -375,7 +375,7 @@ static int commit_blocks(struct enable_ctx *c)
 		return 0;
 out:
 	/* Undo: unmap what was mapped (freeing it), free what was not. */
-	ext4_fail(f, ext4_errno(r), "cannot update the extent tree: %s", error_message(r));
+	ext4_fail(f, ext4_errno(r), "cannot update the extent tree: %s", ext4_strerror(r));
 	if (mapped_end > c->meta_lblk)
 		ext2fs_punch(fs, f->ino, (struct ext2_inode *)&f->inode, NULL, c->meta_lblk,
 			     EXT4_MAX_LBLK_END - 1);
@@ -438,7 +438,7 @@ static int zero_eof_tail(struct ext4_file *f)
 	free(blk);
 	if (r)
 		return ext4_fail(f, ext4_errno(r), "cannot zero the block tail after EOF: %s",
-				 error_message(r));
+				 ext4_strerror(r));
 	return 0;
 }
 
@@ -518,7 +518,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 				 EXT4_MAX_LBLK_END - 1);
 		if (r) {
 			err = ext4_fail(&f, ext4_errno(r), "cannot remove blocks past EOF: %s",
-					error_message(r));
+					ext4_strerror(r));
 			goto out_file;
 		}
 		err = ext4_file_load_extents(&f);
@@ -534,7 +534,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	}
 	if (!fs->block_map && (r = ext2fs_read_block_bitmap(fs))) {
 		err = ext4_fail(&f, ext4_errno(r), "cannot read the block bitmap: %s",
-				error_message(r));
+				ext4_strerror(r));
 		goto out;
 	}
 	err = reserve_blocks(&c);
@@ -563,7 +563,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (!err)
 		err = zero_eof_tail(&f);
 	if (!err && (r = io_channel_flush(fs->io)))
-		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", error_message(r));
+		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", ext4_strerror(r));
 	if (err)
 		goto out;
 
@@ -577,7 +577,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	}
 	r = ext2fs_flush(fs);
 	if (r) {
-		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", error_message(r));
+		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", ext4_strerror(r));
 		goto out;
 	}
 
@@ -587,7 +587,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (!r)
 		r = io_channel_flush(fs->io);
 	if (r) {
-		err = ext4_fail(&f, ext4_errno(r), "cannot write the inode: %s", error_message(r));
+		err = ext4_fail(&f, ext4_errno(r), "cannot write the inode: %s", ext4_strerror(r));
 		goto out;
 	}
 	if (res)

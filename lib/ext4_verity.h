@@ -72,6 +72,8 @@ int ext4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 
 /* A libext2fs error code as a negative errno. */
 int ext4_errno(errcode_t e);
+/* Its message, without registering com_err tables (no global state). */
+const char *ext4_strerror(errcode_t e);
 
 /*
  * Read the inode and its extent map.  Only the kinds of inode are checked
