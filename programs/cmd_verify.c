@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* mbverity verify: check verity files inside an ext4 image against their data. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "commands.h"
 #include "utils.h"
 
 static const char verify_usage[] =
-	"mbverity verify IMAGE [PATH...] [--threads=N] [--quiet]";
+	"mbverity verify IMAGE [PATH...] [--threads=N] [--quiet]\n"
+	"       [--cert=PEM] [--require-signatures]";
 
 struct verify_run {
 	struct struct_ext2_filsys *fs;
@@ -14,11 +18,57 @@ struct verify_run {
 	struct image_msg m;
 	bool quiet;
 	unsigned long files, bad;
+	const char *cert;		/* check stored signatures against it */
+	bool require_signatures;	/* unsigned verity files fail */
 };
 
 static void print_problem(void *ctx, const struct mbv_ext4_problem *p)
 {
 	image_error(ctx, p->message);
+}
+
+/*
+ * Check @ino's stored signature as the kernel would with @v->cert alone in
+ * its .fs-verity keyring; with --require-signatures an unsigned file fails.
+ * Return: 0 or -errno (printed).
+ */
+static int check_signature(struct verify_run *v, uint32_t ino,
+			   const struct mbv_ext4_verity_info *info)
+{
+	char why[MBV_SIG_ERRBUF_SIZE], msg[MBV_SIG_ERRBUF_SIZE + 32];
+	uint8_t *sig;
+	size_t done = 0;
+	int err;
+
+	if (!info->sig_size) {
+		if (!v->require_signatures)
+			return 0;
+		image_error(&v->m, "no signature (--require-signatures)");
+		return -EPERM;
+	}
+	if (!v->cert)
+		return 0;
+	sig = malloc(info->sig_size);
+	if (!sig) {
+		image_error(&v->m, "out of memory");
+		return -ENOMEM;
+	}
+	err = mbv_ext4_read_metadata(v->fs, ino, MBV_METADATA_SIGNATURE, 0, sig,
+				     info->sig_size, &done, image_error, &v->m);
+	if (!err && done != info->sig_size) {
+		image_error(&v->m, "signature shorter than the descriptor says");
+		err = -EIO;
+	}
+	if (!err) {
+		err = mbv_verify_signature(info->hash_algorithm, info->digest, sig,
+					   done, v->cert, why, sizeof(why));
+		if (err) {
+			snprintf(msg, sizeof(msg), "bad signature: %s", why);
+			image_error(&v->m, msg);
+		}
+	}
+	free(sig);
+	return err;
 }
 
 static int verify_one(void *ctx, uint32_t ino, const char *path)
@@ -35,6 +85,10 @@ static int verify_one(void *ctx, uint32_t ino, const char *path)
 		v->bad++;
 		return 0;
 	}
+	if (check_signature(v, ino, &info) != 0) {
+		v->bad++;
+		return 0;
+	}
 	if (!v->quiet) {
 		printf("ok ");
 		print_digest_line(info.hash_algorithm, info.digest, path);
@@ -47,6 +101,8 @@ int cmd_verify(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -61,6 +117,8 @@ int cmd_verify(int argc, char **argv)
 				return 2;
 			break;
 		case OPT_QUIET: v.quiet = true; break;
+		case OPT_CERT: v.cert = optarg; break;
+		case OPT_REQUIRE_SIGNATURES: v.require_signatures = true; break;
 		case OPT_HELP:
 			printf("usage: %s\n", verify_usage);
 			return 0;
