@@ -18,7 +18,7 @@
 typedef void sha256_kernel_fn(uint32_t *st, const uint8_t *const data[],
 			      size_t nblocks, const uint32_t *wk);
 
-sha256_kernel_fn mbv_sha256_x16_avx512, mbv_sha256_x8_avx2,
+sha256_kernel_fn mbv_sha256_x32_avx512, mbv_sha256_x16_avx512, mbv_sha256_x8_avx2,
 		 mbv_sha256_ni_x2, mbv_sha256_ni_x1;
 
 static const uint32_t K[64] = {
@@ -71,7 +71,7 @@ finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
        const struct mbv_sha256_state *st, const uint8_t *const data[],
        size_t len, uint8_t *out)
 {
-	uint32_t s[8 * 16] __attribute__((aligned(64)));
+	uint32_t s[8 * 32] __attribute__((aligned(64)));
 	uint32_t wk[64] __attribute__((aligned(64)));
 	size_t nfull = len / MBV_SHA256_BLOCK_SIZE;
 	size_t tail = len % MBV_SHA256_BLOCK_SIZE;
@@ -88,8 +88,8 @@ finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
 		const_block_wk(wk, 1, total);
 		kern(s, data, nfull, wk);
 	} else {
-		uint8_t tb[16][MBV_SHA256_BLOCK_SIZE];
-		const uint8_t *tp[16];
+		uint8_t tb[32][MBV_SHA256_BLOCK_SIZE];
+		const uint8_t *tp[32];
 
 		if (nfull)
 			kern(s, data, nfull, NULL);
@@ -114,6 +114,13 @@ finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
 		for (j = 0; j < 8; j++)
 			put_be32(out + 32 * i + 4 * j, S(i, j));
 #undef S
+}
+
+void mbv_sha256_many_x32_avx512(const struct mbv_sha256_state *st,
+				const uint8_t *const data[], size_t len,
+				uint8_t *out)
+{
+	finish(mbv_sha256_x32_avx512, 32, 1, st, data, len, out);
 }
 
 void mbv_sha256_many_x16_avx512(const struct mbv_sha256_state *st,

@@ -6,6 +6,7 @@
 #include "hash.h"
 
 /* Each has the mbv_sha256_many_fn shape; the lane count is in the name. */
+mbv_sha256_many_fn mbv_sha256_many_x32_avx512;
 mbv_sha256_many_fn mbv_sha256_many_x16_avx512;
 mbv_sha256_many_fn mbv_sha256_many_x8_avx2;
 mbv_sha256_many_fn mbv_sha256_many_ni_x2;

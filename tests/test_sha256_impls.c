@@ -18,7 +18,7 @@
 #include <cpuid.h>
 #endif
 
-#define MAXMSG 64		/* > 2 * 16 + 1 messages */
+#define MAXMSG 80		/* > 2 * 32 + 1 messages */
 #define MAXLEN 9000
 
 static unsigned int seed = 12345;
@@ -179,16 +179,16 @@ END_TEST
 START_TEST(vs_openssl)
 {
 	const struct mbv_sha256_impl *impl = impl_by_index(_i);
-	static uint8_t buf[16][5000];
-	const uint8_t *p[16];
+	static uint8_t buf[32][5000];
+	const uint8_t *p[32];
 	struct mbv_sha256_state st;
-	uint8_t out[16 * 32], want[32];
+	uint8_t out[32 * 32], want[32];
 	size_t len;
 	unsigned int i;
 
 	if (!mbv_sha256_impl_usable(impl))
 		return;
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < 32; i++) {
 		size_t j;
 
 		for (j = 0; j < sizeof(buf[i]); j++)
@@ -212,16 +212,16 @@ START_TEST(same_message_every_lane)
 {
 	const struct mbv_sha256_impl *impl = impl_by_index(_i);
 	static uint8_t buf[4096];
-	const uint8_t *p[16];
+	const uint8_t *p[32];
 	struct mbv_sha256_state st;
-	uint8_t out[16 * 32], want[32];
+	uint8_t out[32 * 32], want[32];
 	unsigned int i;
 
 	if (!mbv_sha256_impl_usable(impl))
 		return;
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)i;
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < 32; i++)
 		p[i] = buf;
 	make_state(&st, 1);
 	mbv_sha256_finish_generic(&st, buf, sizeof(buf), want);
@@ -275,6 +275,7 @@ START_TEST(expected_kernels_usable)
 		const char *name;
 		unsigned int feature;
 	} want[] = {
+		{ "x32_avx512", MBV_CPU_AVX512 },
 		{ "x16_avx512", MBV_CPU_AVX512 },
 		{ "x8_avx2", MBV_CPU_AVX2 },
 		{ "ni_x2", MBV_CPU_SHANI },
@@ -312,7 +313,7 @@ START_TEST(expected_kernels_usable)
 	if (nusable)
 		ck_assert_str_ne(best->name, "generic");
 	if (have & MBV_CPU_AVX512)
-		ck_assert_str_eq(best->name, "x16_avx512");
+		ck_assert_str_eq(best->name, "x32_avx512");
 	fprintf(stderr, "test_sha256_impls: best is %s\n", mbv_sha256_impl_name());
 }
 END_TEST
@@ -327,7 +328,7 @@ START_TEST(table_shape)
 	ck_assert_str_eq(mbv_sha256_impls[i]->name, "generic");
 	ck_assert_uint_eq(mbv_sha256_impls[i]->required_features, 0);
 	for (i = 0; mbv_sha256_impls[i]; i++) {
-		ck_assert_uint_le(mbv_sha256_impls[i]->lanes, 16);
+		ck_assert_uint_le(mbv_sha256_impls[i]->lanes, 32);
 		for (j = i + 1; mbv_sha256_impls[j]; j++)
 			ck_assert_str_ne(mbv_sha256_impls[i]->name, mbv_sha256_impls[j]->name);
 	}
