@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "commands.h"
+#include "enable_session.h"
 #include "utils.h"
 
 static const char enable_usage[] =
 	"mbverity enable IMAGE PATH... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
-	"       [--salt=SALT] [--signature=SIGFILE] [--set-feature] [--threads=N]";
+	"       [--salt=SALT] [--signature=SIGFILE] [--set-feature] [--threads=N]\n"
+	"   or: mbverity enable --all IMAGE [tree options] [--threads=N] [--quiet]";
 
 void image_error(void *ctx, const char *msg)
 {
@@ -22,6 +24,30 @@ void image_error(void *ctx, const char *msg)
 		error_msg("%s: %s", m->image, msg);
 }
 
+/* enable --all: every regular file of the image, in path order, like mkfs. */
+static int enable_all_files(const char *image, const struct tree_options *t,
+			    const char *sig_path, bool set_feature,
+			    unsigned int threads, bool quiet)
+{
+	struct file_selection everything = { 0 };
+	struct enable_session s;
+	uint64_t n;
+	int err;
+
+	if (!image)
+		return usage_error(enable_usage, "--all takes exactly one IMAGE");
+	if (sig_path || set_feature)
+		return usage_error(enable_usage, "--all does not go with --signature or --set-feature");
+	if (check_tree_options(t) != 0)
+		return 2;
+	err = enable_session_open(&s, image, image, t, NULL, NULL, threads, quiet,
+				  source_date_epoch());
+	if (err)
+		return 1;
+	err = enable_session_all(&s, &everything, NULL, &n);
+	return enable_session_close(&s, err) ? 1 : 0;
+}
+
 int cmd_enable(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -29,6 +55,8 @@ int cmd_enable(int argc, char **argv)
 		{ "signature", required_argument, NULL, OPT_SIGNATURE },
 		{ "set-feature", no_argument, NULL, OPT_SET_FEATURE },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -42,7 +70,7 @@ int cmd_enable(int argc, char **argv)
 	size_t sig_size = 0;
 	uint32_t *inos = NULL;
 	unsigned int threads = 0;
-	bool set_feature = false;
+	bool set_feature = false, all = false, quiet = false;
 	int opt, i, j, n, err, status = 1;
 
 	tree_options_init(&t);
@@ -56,6 +84,8 @@ int cmd_enable(int argc, char **argv)
 			break;
 		case OPT_SIGNATURE: sig_path = optarg; break;
 		case OPT_SET_FEATURE: set_feature = true; break;
+		case OPT_ALL: all = true; break;
+		case OPT_QUIET: quiet = true; break;
 		case OPT_THREADS:
 			if (!parse_threads(optarg, &threads))
 				return 2;
@@ -67,6 +97,9 @@ int cmd_enable(int argc, char **argv)
 			return usage_error(enable_usage, "bad option");
 		}
 	}
+	if (all)
+		return enable_all_files(argc - optind == 1 ? argv[optind] : NULL, &t,
+					sig_path, set_feature, threads, quiet);
 	if (argc - optind < 2)
 		return usage_error(enable_usage, "need an IMAGE and at least one PATH");
 	if (check_tree_options(&t) != 0)

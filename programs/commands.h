@@ -13,6 +13,7 @@ int cmd_enable(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_dump_metadata(int argc, char **argv);
+int cmd_mkfs(int argc, char **argv);
 
 /* Who an ext4 command's message is about: "mbverity: IMAGE[: PATH]: MSG". */
 struct image_msg {

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "measure", cmd_measure, "print the stored fs-verity digest of files in an ext4 image" },
 	{ "verify", cmd_verify, "check verity files in an ext4 image against their data" },
 	{ "dump_metadata", cmd_dump_metadata, "print a file's verity metadata from an ext4 image" },
+	{ "mkfs", cmd_mkfs, "make an ext4 image from a directory, with fs-verity on its files" },
 };
 
 static void print_usage(FILE *f)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the mbverity subcommands. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -51,6 +52,20 @@ bool parse_u64(const char *arg, uint64_t *v)
 	errno = 0;
 	*v = strtoull(arg, &end, 10);
 	return !errno && !*end;
+}
+
+uint64_t source_date_epoch(void)
+{
+	const char *env = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (!env || !*env)
+		return 0;
+	if (!parse_u64(env, &v)) {
+		error_msg("ignoring SOURCE_DATE_EPOCH='%s': not a number of seconds", env);
+		return 0;
+	}
+	return v;
 }
 
 bool parse_threads(const char *arg, unsigned int *threads)
@@ -221,20 +236,20 @@ int tree_block_to_file(void *ctx, const void *block, size_t size, uint64_t offse
 	return write_all_at(o->fd, block, size, (off_t)offset);
 }
 
-static mode_t current_umask(void)
+int set_default_mode(int fd)
 {
 	mode_t m = umask(0);
 
 	umask(m);
-	return m;
+	return fchmod(fd, 0666 & ~m) ? -errno : 0;
 }
 
 int out_file_close(struct out_file *o, bool ok)
 {
 	int err = 0;
 
-	if (ok && fchmod(o->fd, 0666 & ~current_umask()) != 0)
-		err = -errno;
+	if (ok)
+		err = set_default_mode(o->fd);
 	if (close(o->fd) != 0 && !err)
 		err = -errno;
 	if (ok && !err && rename(o->tmp_path, o->path) != 0)
@@ -288,4 +303,45 @@ int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 out:
 	close(fd);
 	return err;
+}
+
+bool selection_add(struct file_selection *sel, bool include, const char *glob)
+{
+	const char ***list = include ? &sel->include : &sel->exclude;
+	size_t *n = include ? &sel->n_include : &sel->n_exclude;
+	const char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (!grown) {
+		error_msg("out of memory");
+		return false;
+	}
+	grown[(*n)++] = glob;
+	*list = grown;
+	return true;
+}
+
+/* fnmatch without FNM_PATHNAME: '*' also matches '/', so '*.so' works anywhere. */
+static bool any_match(const char *const *globs, size_t n, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fnmatch(globs[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
+bool selection_match(const struct file_selection *sel, const char *path)
+{
+	if (sel->n_include && !any_match(sel->include, sel->n_include, path))
+		return false;
+	return !any_match(sel->exclude, sel->n_exclude, path);
+}
+
+void selection_free(struct file_selection *sel)
+{
+	free(sel->include);
+	free(sel->exclude);
+	sel->include = sel->exclude = NULL;
+	sel->n_include = sel->n_exclude = 0;
 }

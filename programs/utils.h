@@ -60,6 +60,8 @@ void tree_params_from_options(struct mbv_tree_params *p,
 /* Cross-option checks (block size vs digest size); prints and returns -EINVAL. */
 int check_tree_options(const struct tree_options *t);
 bool parse_u64(const char *arg, uint64_t *v);
+/* $SOURCE_DATE_EPOCH in seconds, or 0 when unset (a bad value is reported and ignored). */
+uint64_t source_date_epoch(void);
 /* --threads=N: 0 means one per online CPU; prints an error if bad. */
 bool parse_threads(const char *arg, unsigned int *threads);
 
@@ -74,11 +76,24 @@ struct out_file {
 	int fd;
 };
 int out_file_open(struct out_file *o, const char *path);
+/* Give a mkstemp() file the mode a plain creat() would (0666 less the umask). */
+int set_default_mode(int fd);
 int out_file_write(struct out_file *o, const void *buf, size_t n);
 /* Commit (rename into place) if @ok, otherwise remove; returns 0 or -errno. */
 int out_file_close(struct out_file *o, bool ok);
 /* Read a whole (small) file; *buf is malloc'ed. */
 int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* --include/--exclude globs, matched against absolute paths in the image. */
+struct file_selection {
+	const char **include, **exclude;
+	size_t n_include, n_exclude;
+};
+/* Add a glob; false (after an error message) when out of memory. */
+bool selection_add(struct file_selection *sel, bool include, const char *glob);
+/* Selected: matched by an --include (or there is none) and by no --exclude. */
+bool selection_match(const struct file_selection *sel, const char *path);
+void selection_free(struct file_selection *sel);
 
 /* Tree-block callback writing into an out_file at the block's offset. */
 int tree_block_to_file(void *ctx, const void *block, size_t size, uint64_t offset);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Enabling fs-verity on many files of one image: shared by enable --all and mkfs. */
+#ifndef MBV_PROGRAMS_ENABLE_SESSION_H
+#define MBV_PROGRAMS_ENABLE_SESSION_H
+
+#include <stdbool.h>
+#include <ext2fs/ext2fs.h>
+
+#include "utils.h"
+
+struct enable_session {
+	ext2_filsys fs;
+	const char *image;		/* the name in messages */
+	const struct tree_options *tree;
+	const char *key, *cert;		/* sign each file when set */
+	struct mbv_pool *pool;
+	bool quiet;
+};
+
+/*
+ * Open @path read-write; messages call it @image.  A non-zero @timestamp
+ * is the time libext2fs writes (for reproducible images), else the clock.
+ * Return: 0 or -errno (printed).
+ */
+int enable_session_open(struct enable_session *s, const char *path, const char *image,
+			const struct tree_options *tree, const char *key,
+			const char *cert, unsigned int threads, bool quiet,
+			uint64_t timestamp);
+/*
+ * Enable fs-verity on every regular file @sel selects, in path order,
+ * writing "sha256:HEX /path" lines to @manifest (if not NULL) and counting
+ * them in *@nfiles.  Stops at the first failure.  Return: 0 or -errno (printed).
+ */
+int enable_session_all(struct enable_session *s, const struct file_selection *sel,
+		       struct out_file *manifest, uint64_t *nfiles);
+/* Flush and close the image; returns @err, or the close's error if @err is 0. */
+int enable_session_close(struct enable_session *s, int err);
+
+#endif

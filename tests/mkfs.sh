@@ -1,0 +1,83 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# mbverity mkfs: a generated tree becomes an e2fsck-clean image whose files carry
+# the fs-verity digests fsverity-utils computes; same bytes for any thread count.
+. "${top_srcdir:-.}/tests/lib.sh"
+need fsverity e2fsck debugfs openssl cmp
+
+src=$TMP/src
+mkdir -p "$src/a/b/c" "$src/empty-dir" "$src/usr/lib"
+: >"$src/empty"
+for n in 1 4095 4096 4097 65535 65536 65537; do
+	head -c $n /dev/urandom >"$src/a/f$n"
+done
+head -c 3000000 /dev/urandom >"$src/a/b/c/big"
+head -c 1048577 /dev/urandom >"$src/usr/lib/libx.so"
+printf 'hello\n' >"$src/a/b/hello.txt"
+ln -s a/b/hello.txt "$src/link"
+ln -s /nonexistent "$src/dangling"
+if [ "$(id -u)" = 0 ]; then mknod "$src/null" c 1 3; else mkfifo "$src/null"; fi
+
+# Reference digests of every regular file, with image paths.
+(cd "$src" && find . -type f | sort | sed 's|^\./||' | while read -r f; do
+	fsverity digest "$f" | sed "s| $f\$| /$f|"
+done) >"$TMP/ref.manifest"
+nfiles=$(wc -l <"$TMP/ref.manifest")
+
+fixed="--uuid=2b5c3a0e-4c84-4b1e-9d87-1e2b3c4d5e6f --timestamp=1700000000"
+# shellcheck disable=SC2086
+"$MBVERITY" mkfs -d "$src" "$TMP/img1" $fixed --threads=1 --manifest="$TMP/m1" >"$TMP/out"
+grep -q "$nfiles files with fs-verity" "$TMP/out" || fail "mkfs summary: $(cat "$TMP/out")"
+e2fsck -fn "$TMP/img1" >"$TMP/fsck" 2>&1 || { cat "$TMP/fsck"; fail "e2fsck on the mkfs image"; }
+cmp "$TMP/ref.manifest" "$TMP/m1" || fail "manifest differs from fsverity digest"
+
+# Every file measures as fsverity digest says, and verify passes.
+while read -r digest path; do
+	got=$("$MBVERITY" measure "$TMP/img1" "$path")
+	[ "$got" = "$digest $path" ] || fail "measure $path: $got, want $digest"
+done <"$TMP/ref.manifest"
+"$MBVERITY" verify "$TMP/img1" >/dev/null || fail "verify of the mkfs image"
+# Symlinks and the special file are left alone, with data unchanged.
+debugfs -R 'stat /link' "$TMP/img1" 2>/dev/null | grep -q 'Type: symlink' || fail "symlink"
+debugfs -R 'stat /null' "$TMP/img1" 2>/dev/null | grep -qv Verity || fail "special file"
+debugfs -R 'cat /a/b/c/big' "$TMP/img1" 2>/dev/null | cmp - "$src/a/b/c/big" || fail "data changed"
+
+# The same bytes with two threads, and from mkfs without verity + enable --all.
+# shellcheck disable=SC2086
+"$MBVERITY" mkfs -d "$src" "$TMP/img2" $fixed --threads=2 --quiet --manifest="$TMP/m2"
+cmp "$TMP/img1" "$TMP/img2" || fail "--threads=1 and --threads=2 images differ"
+cmp "$TMP/m1" "$TMP/m2" || fail "manifests differ"
+# shellcheck disable=SC2086
+"$MBVERITY" mkfs -d "$src" "$TMP/img3" $fixed --exclude='*' --quiet
+SOURCE_DATE_EPOCH=1700000000 "$MBVERITY" enable --all "$TMP/img3" --quiet
+cmp "$TMP/img1" "$TMP/img3" || fail "mkfs and mkfs --exclude='*' + enable --all differ"
+
+# --include/--exclude pick files by their path in the image.
+# shellcheck disable=SC2086
+"$MBVERITY" mkfs -d "$src" "$TMP/img4" $fixed --include='/a/*' --exclude='*/f4096' \
+	--manifest="$TMP/m4" --quiet
+grep ' /a/' "$TMP/ref.manifest" | grep -v '/f4096$' >"$TMP/want4"
+cmp "$TMP/want4" "$TMP/m4" || fail "--include/--exclude selection"
+
+# Signed: every file verifies against the certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+	-subj /CN=mkfs-test -days 1 2>/dev/null
+# shellcheck disable=SC2086
+"$MBVERITY" mkfs -d "$src" "$TMP/img5" $fixed --key="$TMP/key.pem" --cert="$TMP/cert.pem" --quiet
+e2fsck -fn "$TMP/img5" >/dev/null 2>&1 || fail "e2fsck on the signed image"
+"$MBVERITY" verify "$TMP/img5" --cert="$TMP/cert.pem" --require-signatures >/dev/null ||
+	fail "verify --cert of the signed image"
+
+# Bad input: nothing left behind claiming success.
+expect_fail "missing directory" "$MBVERITY" mkfs -d "$TMP/nonexistent" "$TMP/bad1"
+expect_fail "existing image" "$MBVERITY" mkfs -d "$src" "$TMP/img1"
+cmp "$TMP/img1" "$TMP/img2" || fail "an existing image was touched"
+expect_fail "size too small" "$MBVERITY" mkfs -d "$src" "$TMP/bad2" --size=1M
+expect_fail "key without cert" "$MBVERITY" mkfs -d "$src" "$TMP/bad3" --key="$TMP/key.pem"
+expect_fail "bad signing key" "$MBVERITY" mkfs -d "$src" "$TMP/bad4" \
+	--key="$TMP/cert.pem" --cert="$TMP/cert.pem"
+for f in bad1 bad2 bad3 bad4; do
+	[ ! -e "$TMP/$f" ] || fail "$f left behind"
+done
+[ -z "$(find "$TMP" -name '*.tmp.*')" ] || fail "temporary files left behind"
+echo "mkfs ok: $nfiles files"
