@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "endian_util.h"
 #include "ext4_verity.h"
 #include "merkle.h"
 
@@ -187,6 +188,69 @@ out:
 	return err;
 }
 
+/* Report the first non-zero byte of the file's [@from, @to), if any. */
+static int expect_zeros(struct verify_ctx *v, uint64_t from, uint64_t to, const char *where)
+{
+	uint32_t bs = v->f->bs;
+	uint8_t *buf;
+	int err = 0;
+
+	if (from >= to)
+		return 0;
+	buf = malloc(bs);
+	if (!buf)
+		return ext4_fail(v->f, -ENOMEM, "out of memory");
+	while (from < to && !err) {
+		size_t k = to - from < bs ? (size_t)(to - from) : bs, i;
+
+		err = ext4_file_pread(v->f, buf, k, from);
+		for (i = 0; !err && i < k; i++)
+			if (buf[i]) {
+				report(v, MBV_EXT4_BAD_LAYOUT, 0, 0, 1, NULL,
+				       "file byte %llu (%s) is not zero",
+				       (unsigned long long)(from + i), where);
+				from = to;
+				break;
+			}
+		from += k;
+	}
+	free(buf);
+	return err;
+}
+
+/*
+ * What the kernel ignores but enable never writes: a size field larger than
+ * descriptor + signature, a descriptor away from the tree's end, non-zero
+ * padding around them.  The file digest covers none of it.
+ */
+static int check_padding(struct verify_ctx *v, const uint8_t *desc, bool geometry)
+{
+	uint32_t sig_size = get_le32(desc + 4);
+	uint64_t used = MBV_DESCRIPTOR_SIZE, tree_end, want;
+	int err;
+
+	if (sig_size <= v->loc.desc_size - MBV_DESCRIPTOR_SIZE) {
+		used += sig_size;
+		if (used != v->loc.desc_size)
+			report(v, MBV_EXT4_BAD_LAYOUT, 0, 0, 1, NULL,
+			       "the size field says %u bytes, but descriptor and signature take %llu",
+			       v->loc.desc_size, (unsigned long long)used);
+	}
+	err = expect_zeros(v, v->loc.desc_pos + used, v->loc.size_pos,
+			   "padding between the descriptor and its size field");
+	if (err || !geometry)
+		return err;
+	tree_end = v->loc.meta_pos + v->info.tree_size;
+	want = ext4_round_up(tree_end, v->f->bs);
+	if (v->loc.desc_pos > want) {
+		report(v, MBV_EXT4_BAD_LAYOUT, 0, 0, 1, NULL,
+		       "the descriptor is at byte %llu, not at byte %llu right after the tree",
+		       (unsigned long long)v->loc.desc_pos, (unsigned long long)want);
+		return 0;
+	}
+	return expect_zeros(v, tree_end, v->loc.desc_pos, "padding after the Merkle tree");
+}
+
 /* tree_block callback: compare each rebuilt block with the stored one. */
 static int compare_block(void *ctx, const void *block, size_t size, uint64_t offset)
 {
@@ -323,7 +387,8 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 		       "bytes after EOF in the last data block (file block %llu, disk block "
 		       "%llu) are not zero: the kernel would fail to read it",
 		       (unsigned long long)(f.size >> f.blkbits), (unsigned long long)tail_pblk);
-	if (worst >= EXT4_DESC_FATAL)
+	err = check_padding(&v, desc, worst < EXT4_DESC_FATAL);
+	if (err || worst >= EXT4_DESC_FATAL)
 		goto out;
 
 	err = mbv_tree_hash_init(&v.th, v.info.hash_algorithm, v.info.salt, v.info.salt_size);
