@@ -12,7 +12,7 @@ set -euo pipefail
 
 cmd=${1:?usage: fake-mbverity.sh enable|measure IMAGE PATH [OPTIONS]}
 [ "$cmd" = enable ] || [ "$cmd" = measure ] || mbvk_die "fake: no command $cmd"
-[ "${2:-}" != --help ] || exit 0
+[ "${2:-}" != --help ] || { echo "usage: fake-mbverity.sh enable IMAGE PATH [--hash-alg=] [--block-size=] [--salt=] [--key= --cert=|--signature=]"; exit 0; }
 img=${2:?IMAGE} p=${3:?PATH}
 shift 3
 side=$img.fake-digests

@@ -53,6 +53,11 @@ else
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/mbvk.XXXXXX")
 fi
 mbvk_log "work directory $WORK, mode $mode"
+# Run a private copy so a rebuild during the run cannot pull it away.
+if [ $mode = mbverity ] && [ "$(head -c 4 "$MBVERITY" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+	cp "$MBVERITY" "$WORK/mbverity"
+	MBVERITY=$WORK/mbverity
+fi
 
 # Filesystems per kernel: NAME FSBS SIGS SETS... Linux 6.1 only takes tree
 # blocks of PAGE_SIZE; 6.3+ takes 1 KiB up to the fs block size.
