@@ -15,7 +15,7 @@
 /* A hostile extent tree must not make us allocate without bound. */
 #define MAX_EXTENTS (1u << 24)
 
-int ext4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
+int mbv_e4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -29,7 +29,7 @@ int ext4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
 	return err;
 }
 
-int ext4_fail(struct ext4_file *f, int err, const char *fmt, ...)
+int mbv_e4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -44,7 +44,7 @@ int ext4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 	return err;
 }
 
-const char *ext4_strerror(errcode_t e)
+const char *mbv_e4_strerror(errcode_t e)
 {
 	const struct error_table *t = &et_ext2_error_table;
 
@@ -55,7 +55,7 @@ const char *ext4_strerror(errcode_t e)
 	return error_message(e);
 }
 
-int ext4_errno(errcode_t e)
+int mbv_e4_errno(errcode_t e)
 {
 	/* libext2fs passes system errors through as plain errno values. */
 	if (e > 0 && e < 4096)
@@ -120,7 +120,7 @@ static int add_extent(struct ext4_file *f, const struct ext2fs_extent *e)
 	    e->e_lblk + e->e_len > EXT4_MAX_LBLK_END ||
 	    e->e_pblk < f->fs->super->s_first_data_block ||
 	    e->e_pblk >= nblocks || e->e_len > nblocks - e->e_pblk)
-		return ext4_fail(f, -EFSCORRUPTED,
+		return mbv_e4_fail(f, -EFSCORRUPTED,
 				 "corrupt extent (logical %llu, physical %llu, %u blocks)",
 				 (unsigned long long)e->e_lblk,
 				 (unsigned long long)e->e_pblk, e->e_len);
@@ -129,10 +129,10 @@ static int add_extent(struct ext4_file *f, const struct ext2fs_extent *e)
 		struct ext4_ext *n;
 
 		if (cap > MAX_EXTENTS)
-			return ext4_fail(f, -EFBIG, "more than %u extents", MAX_EXTENTS);
+			return mbv_e4_fail(f, -EFBIG, "more than %u extents", MAX_EXTENTS);
 		n = realloc(f->ext, cap * sizeof(*n));
 		if (!n)
-			return ext4_fail(f, -ENOMEM, "out of memory");
+			return mbv_e4_fail(f, -ENOMEM, "out of memory");
 		f->ext = n;
 		f->cap_ext = cap;
 	}
@@ -144,7 +144,7 @@ static int add_extent(struct ext4_file *f, const struct ext2fs_extent *e)
 	return 0;
 }
 
-int ext4_file_load_extents(struct ext4_file *f)
+int mbv_e4_file_load_extents(struct ext4_file *f)
 {
 	ext2_extent_handle_t h;
 	struct ext2fs_extent e;
@@ -155,16 +155,16 @@ int ext4_file_load_extents(struct ext4_file *f)
 	f->n_ext = 0;
 	r = ext2fs_extent_open2(f->fs, f->ino, (struct ext2_inode *)&f->inode, &h);
 	if (r)
-		return ext4_fail(f, ext4_errno(r), "cannot read the extent tree: %s",
-				 ext4_strerror(r));
+		return mbv_e4_fail(f, mbv_e4_errno(r), "cannot read the extent tree: %s",
+				 mbv_e4_strerror(r));
 	for (;;) {
 		r = ext2fs_extent_get(h, op, &e);
 		op = EXT2_EXTENT_NEXT;
 		if (r == EXT2_ET_EXTENT_NO_NEXT || r == EXT2_ET_NO_CURRENT_NODE)
 			break;
 		if (r) {
-			err = ext4_fail(f, ext4_errno(r), "cannot read the extent tree: %s",
-					ext4_strerror(r));
+			err = mbv_e4_fail(f, mbv_e4_errno(r), "cannot read the extent tree: %s",
+					mbv_e4_strerror(r));
 			break;
 		}
 		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
@@ -178,7 +178,7 @@ int ext4_file_load_extents(struct ext4_file *f)
 	return err;
 }
 
-int ext4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
+int mbv_e4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
 		   mbv_error_fn error, void *error_ctx)
 {
 	errcode_t r;
@@ -193,35 +193,35 @@ int ext4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
 	f->error = error;
 	f->error_ctx = error_ctx;
 	if (ino < EXT2_ROOT_INO || ino > fs->super->s_inodes_count)
-		return ext4_fail(f, -EINVAL, "no inode %u in this filesystem", ino);
+		return mbv_e4_fail(f, -EINVAL, "no inode %u in this filesystem", ino);
 	r = ext2fs_read_inode_full(fs, ino, (struct ext2_inode *)&f->inode,
 				   sizeof(f->inode));
 	if (r)
-		return ext4_fail(f, ext4_errno(r), "cannot read inode %u: %s", ino,
-				 ext4_strerror(r));
+		return mbv_e4_fail(f, mbv_e4_errno(r), "cannot read inode %u: %s", ino,
+				 mbv_e4_strerror(r));
 	if (LINUX_S_ISDIR(f->inode.i_mode))
-		return ext4_fail(f, -EISDIR, "is a directory, not a regular file");
+		return mbv_e4_fail(f, -EISDIR, "is a directory, not a regular file");
 	if (!LINUX_S_ISREG(f->inode.i_mode))
-		return ext4_fail(f, -EINVAL, "not a regular file");
+		return mbv_e4_fail(f, -EINVAL, "not a regular file");
 	f->size = EXT2_I_SIZE(&f->inode);
 	/* The data and the metadata after it must fit below 2^32 blocks. */
 	if (f->size > (EXT4_MAX_LBLK_END << f->blkbits))
-		return ext4_fail(f, -EFSCORRUPTED, "i_size %llu is beyond ext4's limit",
+		return mbv_e4_fail(f, -EFSCORRUPTED, "i_size %llu is beyond ext4's limit",
 				 (unsigned long long)f->size);
 	fl = f->inode.i_flags;
 	if (fl & EXT4_INLINE_DATA_FL)
-		return ext4_fail(f, -EOPNOTSUPP,
+		return mbv_e4_fail(f, -EOPNOTSUPP,
 				 "file has inline data (fs-verity needs an extent-mapped file)");
 	if (fl & EXT4_ENCRYPT_FL)
-		return ext4_fail(f, -EOPNOTSUPP,
+		return mbv_e4_fail(f, -EOPNOTSUPP,
 				 "file is encrypted (its verity metadata would have to be encrypted too)");
 	if (!(fl & EXT4_EXTENTS_FL))
-		return ext4_fail(f, -EOPNOTSUPP,
+		return mbv_e4_fail(f, -EOPNOTSUPP,
 				 "file does not use extents (fs-verity needs an extent-mapped file)");
-	return ext4_file_load_extents(f);
+	return mbv_e4_file_load_extents(f);
 }
 
-void ext4_file_close(struct ext4_file *f)
+void mbv_e4_file_close(struct ext4_file *f)
 {
 	free(f->ext);
 	f->ext = NULL;
@@ -245,7 +245,7 @@ static size_t first_extent_after(const struct ext4_file *f, uint64_t lblk)
 	return lo;
 }
 
-const struct ext4_ext *ext4_file_find(const struct ext4_file *f, uint64_t lblk)
+const struct ext4_ext *mbv_e4_file_find(const struct ext4_file *f, uint64_t lblk)
 {
 	size_t i = first_extent_after(f, lblk);
 
@@ -266,8 +266,8 @@ static int read_run(struct ext4_file *f, void *dst, blk64_t pblk, uint64_t n)
 		r = io_channel_read_blk64(f->fs->io, pblk, k, dst);
 		pthread_mutex_unlock(&f->io_lock);
 		if (r)
-			return ext4_fail(f, ext4_errno(r), "cannot read block %llu: %s",
-					 (unsigned long long)pblk, ext4_strerror(r));
+			return mbv_e4_fail(f, mbv_e4_errno(r), "cannot read block %llu: %s",
+					 (unsigned long long)pblk, mbv_e4_strerror(r));
 		dst = (uint8_t *)dst + (size_t)k * f->bs;
 		pblk += (blk64_t)k;
 		n -= (uint64_t)k;
@@ -275,7 +275,7 @@ static int read_run(struct ext4_file *f, void *dst, blk64_t pblk, uint64_t n)
 	return 0;
 }
 
-int ext4_file_read_blocks(struct ext4_file *f, void *buf, uint64_t lblk,
+int mbv_e4_file_read_blocks(struct ext4_file *f, void *buf, uint64_t lblk,
 			  uint64_t n)
 {
 	uint8_t *p = buf, *run_dst = NULL;
@@ -326,7 +326,7 @@ int ext4_file_read_blocks(struct ext4_file *f, void *buf, uint64_t lblk,
 	return 0;
 }
 
-int ext4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos)
+int mbv_e4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos)
 {
 	uint8_t *out = buf;
 	uint8_t *bounce = NULL;
@@ -340,7 +340,7 @@ int ext4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos)
 			/* Whole blocks straight into the caller's buffer. */
 			uint64_t n = len >> f->blkbits;
 
-			err = ext4_file_read_blocks(f, out, lblk, n);
+			err = mbv_e4_file_read_blocks(f, out, lblk, n);
 			if (err)
 				break;
 			out += n * f->bs;
@@ -349,10 +349,10 @@ int ext4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos)
 			continue;
 		}
 		if (!bounce && !(bounce = malloc(f->bs))) {
-			err = ext4_fail(f, -ENOMEM, "out of memory");
+			err = mbv_e4_fail(f, -ENOMEM, "out of memory");
 			break;
 		}
-		err = ext4_file_read_blocks(f, bounce, lblk, 1);
+		err = mbv_e4_file_read_blocks(f, bounce, lblk, 1);
 		if (err)
 			break;
 		{
@@ -368,16 +368,16 @@ int ext4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos)
 	return err;
 }
 
-int ext4_file_pread_data(void *ctx, void *buf, size_t count, uint64_t offset)
+int mbv_e4_file_pread_data(void *ctx, void *buf, size_t count, uint64_t offset)
 {
 	struct ext4_file *f = ctx;
 
 	if (offset > f->size || count > f->size - offset)
-		return ext4_fail(f, -EINVAL, "internal error: read past EOF");
-	return ext4_file_pread(f, buf, count, offset);
+		return mbv_e4_fail(f, -EINVAL, "internal error: read past EOF");
+	return mbv_e4_file_pread(f, buf, count, offset);
 }
 
-int ext4_file_eof_tail(struct ext4_file *f, bool *nonzero, blk64_t *pblk)
+int mbv_e4_file_eof_tail(struct ext4_file *f, bool *nonzero, blk64_t *pblk)
 {
 	size_t tail = (size_t)(f->size & (f->bs - 1));
 	uint64_t last = f->size >> f->blkbits;
@@ -390,13 +390,13 @@ int ext4_file_eof_tail(struct ext4_file *f, bool *nonzero, blk64_t *pblk)
 	*pblk = 0;
 	if (!tail)
 		return 0;
-	x = ext4_file_find(f, last);
+	x = mbv_e4_file_find(f, last);
 	if (!x || x->uninit)
 		return 0;	/* reads as zeros */
 	*pblk = x->pblk + (last - x->lblk);
 	blk = malloc(f->bs);
 	if (!blk)
-		return ext4_fail(f, -ENOMEM, "out of memory");
+		return mbv_e4_fail(f, -ENOMEM, "out of memory");
 	err = read_run(f, blk, *pblk, 1);
 	for (i = tail; !err && i < f->bs; i++)
 		if (blk[i]) {

@@ -24,21 +24,21 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 	*out = NULL;
 	r = ext2fs_open2(path, NULL, flags, 0, 0, unix_io_manager, &fs);
 	if (r) {
-		err = ext4_errno(r);
+		err = mbv_e4_errno(r);
 		switch (r) {
 		case EXT2_ET_BAD_MAGIC:
 		case EXT2_ET_SHORT_READ:
 		case EXT2_ET_SB_CSUM_INVALID:
 		case EXT2_ET_CORRUPT_SUPERBLOCK:
 		case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
-			return ext4_report(error, error_ctx, -EFSCORRUPTED,
-					   "not an ext4 filesystem image (%s)", ext4_strerror(r));
+			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+					   "not an ext4 filesystem image (%s)", mbv_e4_strerror(r));
 		}
 		if (writable && (err == -EACCES || err == -EROFS || err == -EPERM))
-			return ext4_report(error, error_ctx, err,
-					   "cannot open the image for writing: %s", ext4_strerror(r));
-		return ext4_report(error, error_ctx, err, "cannot open the image: %s",
-				   ext4_strerror(r));
+			return mbv_e4_report(error, error_ctx, err,
+					   "cannot open the image for writing: %s", mbv_e4_strerror(r));
+		return mbv_e4_report(error, error_ctx, err, "cannot open the image: %s",
+				   mbv_e4_strerror(r));
 	}
 	if (writable) {
 		struct stat st;
@@ -47,20 +47,20 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		/* Writing into a truncated image file would grow it. */
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < need) {
 			ext2fs_free(fs);
-			return ext4_report(error, error_ctx, -EFSCORRUPTED,
+			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
 					   "image is truncated: %llu bytes, its filesystem needs %llu",
 					   (unsigned long long)st.st_size, (unsigned long long)need);
 		}
 		if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
 			ext2fs_free(fs);
-			return ext4_report(error, error_ctx, -EFSCORRUPTED,
+			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
 					   "the journal needs recovery: run e2fsck on the image first");
 		}
 		r = ext2fs_read_bitmaps(fs);
 		if (r) {
 			ext2fs_free(fs);
-			return ext4_report(error, error_ctx, ext4_errno(r),
-					   "cannot read the bitmaps: %s", ext4_strerror(r));
+			return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+					   "cannot read the bitmaps: %s", mbv_e4_strerror(r));
 		}
 	}
 	*out = fs;
@@ -77,8 +77,8 @@ int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *erro
 	if (r) {
 		/* ext2fs_close2() keeps the handle when the final flush fails. */
 		ext2fs_free(fs);
-		return ext4_report(error, error_ctx, ext4_errno(r),
-				   "cannot write the image: %s", ext4_strerror(r));
+		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+				   "cannot write the image: %s", mbv_e4_strerror(r));
 	}
 	return 0;
 }
@@ -90,17 +90,17 @@ int mbv_ext4_lookup(struct struct_ext2_filsys *fs, const char *path, uint32_t *i
 	errcode_t r;
 
 	if (path[0] != '/')
-		return ext4_report(error, error_ctx, -EINVAL,
+		return mbv_e4_report(error, error_ctx, -EINVAL,
 				   "path inside the image must be absolute");
 	r = ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &i);
 	if (r == EXT2_ET_FILE_NOT_FOUND)
-		return ext4_report(error, error_ctx, -ENOENT, "no such file in the image");
+		return mbv_e4_report(error, error_ctx, -ENOENT, "no such file in the image");
 	if (r == EXT2_ET_NO_DIRECTORY)
-		return ext4_report(error, error_ctx, -ENOTDIR,
+		return mbv_e4_report(error, error_ctx, -ENOTDIR,
 				   "a component of the path is not a directory");
 	if (r)
-		return ext4_report(error, error_ctx, ext4_errno(r), "cannot look it up: %s",
-				   ext4_strerror(r));
+		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r), "cannot look it up: %s",
+				   mbv_e4_strerror(r));
 	*ino = i;
 	return 0;
 }
@@ -212,8 +212,8 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 	w.fs = fs;
 	r = ext2fs_open_inode_scan(fs, 0, &scan);
 	if (r)
-		return ext4_report(error, error_ctx, ext4_errno(r),
-				   "cannot scan the inodes: %s", ext4_strerror(r));
+		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+				   "cannot scan the inodes: %s", mbv_e4_strerror(r));
 	for (;;) {
 		memset(&inode, 0, sizeof(inode));
 		r = ext2fs_get_next_inode_full(scan, &ino, (struct ext2_inode *)&inode,
@@ -222,8 +222,8 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 		    r == EXT2_ET_INODE_IS_GARBAGE)
 			continue;	/* verify would fail on it anyway; skip */
 		if (r) {
-			ret = ext4_report(error, error_ctx, ext4_errno(r),
-					  "cannot scan the inodes: %s", ext4_strerror(r));
+			ret = mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+					  "cannot scan the inodes: %s", mbv_e4_strerror(r));
 			break;
 		}
 		if (!ino)
@@ -237,7 +237,7 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 			cap = cap ? 2 * cap : 16;
 			n = realloc(w.files, cap * sizeof(*n));
 			if (!n) {
-				ret = ext4_report(error, error_ctx, -ENOMEM, "out of memory");
+				ret = mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
 				break;
 			}
 			w.files = n;

@@ -15,7 +15,7 @@
  * the last extent; the descriptor starts at the block boundary at or below
  * size_pos - desc_size, and not before round_up(i_size, 64K).
  */
-int ext4_verity_locate(struct ext4_file *f, struct ext4_verity_loc *loc)
+int mbv_e4_verity_locate(struct ext4_file *f, struct ext4_verity_loc *loc)
 {
 	const struct ext4_ext *last;
 	uint64_t end, desc_pos;
@@ -26,27 +26,27 @@ int ext4_verity_locate(struct ext4_file *f, struct ext4_verity_loc *loc)
 	memset(loc, 0, sizeof(*loc));
 	loc->meta_pos = ext4_round_up(f->size, EXT4_VERITY_META_ALIGN);
 	if (!f->n_ext)
-		return ext4_fail(f, -EFSCORRUPTED,
+		return mbv_e4_fail(f, -EFSCORRUPTED,
 				 "verity file has no extents: cannot find its descriptor");
 	last = &f->ext[f->n_ext - 1];
 	end = (last->lblk + last->len) << f->blkbits;
 	loc->size_pos = end - 4;
-	err = ext4_file_pread(f, le, 4, loc->size_pos);
+	err = mbv_e4_file_pread(f, le, 4, loc->size_pos);
 	if (err)
 		return err;
 	desc_size = get_le32(le);
 	if (desc_size > FSVERITY_MAX_DESCRIPTOR_SIZE)
-		return ext4_fail(f, -EMSGSIZE,
+		return mbv_e4_fail(f, -EMSGSIZE,
 				 "descriptor size %u (at byte %llu) is over the kernel's %d",
 				 desc_size, (unsigned long long)loc->size_pos,
 				 FSVERITY_MAX_DESCRIPTOR_SIZE);
 	if (desc_size < MBV_DESCRIPTOR_SIZE || desc_size > loc->size_pos)
-		return ext4_fail(f, -EFSCORRUPTED,
+		return mbv_e4_fail(f, -EFSCORRUPTED,
 				 "descriptor size %u (at byte %llu) is invalid",
 				 desc_size, (unsigned long long)loc->size_pos);
 	desc_pos = (loc->size_pos - desc_size) & ~(uint64_t)(f->bs - 1);
 	if (desc_pos < loc->meta_pos)
-		return ext4_fail(f, -EFSCORRUPTED,
+		return mbv_e4_fail(f, -EFSCORRUPTED,
 				 "descriptor at byte %llu would start before the metadata area at %llu",
 				 (unsigned long long)desc_pos,
 				 (unsigned long long)loc->meta_pos);
@@ -55,15 +55,15 @@ int ext4_verity_locate(struct ext4_file *f, struct ext4_verity_loc *loc)
 	return 0;
 }
 
-int ext4_verity_read_desc(struct ext4_file *f, const struct ext4_verity_loc *loc,
+int mbv_e4_verity_read_desc(struct ext4_file *f, const struct ext4_verity_loc *loc,
 			  uint8_t **desc)
 {
 	uint8_t *d = malloc(loc->desc_size);
 	int err;
 
 	if (!d)
-		return ext4_fail(f, -ENOMEM, "out of memory");
-	err = ext4_file_pread(f, d, loc->desc_size, loc->desc_pos);
+		return mbv_e4_fail(f, -ENOMEM, "out of memory");
+	err = mbv_e4_file_pread(f, d, loc->desc_size, loc->desc_pos);
 	if (err) {
 		free(d);
 		return err;
@@ -101,7 +101,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-int ext4_verity_check_desc(const struct ext4_file *f,
+int mbv_e4_verity_check_desc(const struct ext4_file *f,
 			   const struct ext4_verity_loc *loc,
 			   const uint8_t *desc, struct mbv_ext4_verity_info *info,
 			   void (*bad)(void *ctx, const char *field, int severity,
@@ -213,25 +213,25 @@ static void note_first_rejection(void *ctx, const char *field, int severity,
 	fb->set = true;
 }
 
-int ext4_verity_load(struct ext4_file *f, struct ext4_verity_loc *loc,
+int mbv_e4_verity_load(struct ext4_file *f, struct ext4_verity_loc *loc,
 		     uint8_t **desc, struct mbv_ext4_verity_info *info)
 {
 	struct first_bad fb = { .set = false };
 	int err;
 
 	if (!(f->inode.i_flags & EXT4_VERITY_INODE_FL))
-		return ext4_fail(f, -ENODATA, "file does not have fs-verity enabled");
-	err = ext4_verity_locate(f, loc);
+		return mbv_e4_fail(f, -ENODATA, "file does not have fs-verity enabled");
+	err = mbv_e4_verity_locate(f, loc);
 	if (err)
 		return err;
-	err = ext4_verity_read_desc(f, loc, desc);
+	err = mbv_e4_verity_read_desc(f, loc, desc);
 	if (err)
 		return err;
-	if (ext4_verity_check_desc(f, loc, *desc, info, note_first_rejection, &fb) >=
+	if (mbv_e4_verity_check_desc(f, loc, *desc, info, note_first_rejection, &fb) >=
 	    EXT4_DESC_REJECTED) {
 		free(*desc);
 		*desc = NULL;
-		return ext4_fail(f, -EFSCORRUPTED, "%s", fb.msg);
+		return mbv_e4_fail(f, -EFSCORRUPTED, "%s", fb.msg);
 	}
 	return 0;
 }
@@ -245,11 +245,11 @@ int mbv_ext4_measure(struct struct_ext2_filsys *fs, uint32_t ino,
 	uint8_t *desc = NULL;
 	int err;
 
-	err = ext4_file_open(&f, fs, ino, error, error_ctx);
+	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (!err)
-		err = ext4_verity_load(&f, &loc, &desc, info);
+		err = mbv_e4_verity_load(&f, &loc, &desc, info);
 	free(desc);
-	ext4_file_close(&f);
+	mbv_e4_file_close(&f);
 	return err;
 }
 
@@ -267,11 +267,11 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 
 	*done = 0;
 	if (type < MBV_METADATA_MERKLE_TREE || type > MBV_METADATA_SIGNATURE)
-		return ext4_report(error, error_ctx, -EINVAL,
+		return mbv_e4_report(error, error_ctx, -EINVAL,
 				   "unknown metadata type %d", type);
-	err = ext4_file_open(&f, fs, ino, error, error_ctx);
+	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (!err)
-		err = ext4_verity_load(&f, &loc, &desc, &info);
+		err = mbv_e4_verity_load(&f, &loc, &desc, &info);
 	if (err)
 		goto out;
 	switch (type) {
@@ -284,7 +284,7 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 		break;
 	case MBV_METADATA_SIGNATURE:
 		if (!info.sig_size) {
-			err = ext4_fail(&f, -ENODATA, "file has no built-in signature");
+			err = mbv_e4_fail(&f, -ENODATA, "file has no built-in signature");
 			goto out;
 		}
 		size = info.sig_size;
@@ -298,11 +298,11 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (src)
 		memcpy(buf, src + offset, length);
 	else
-		err = ext4_file_pread(&f, buf, length, loc.meta_pos + offset);
+		err = mbv_e4_file_pread(&f, buf, length, loc.meta_pos + offset);
 	if (!err)
 		*done = length;
 out:
 	free(desc);
-	ext4_file_close(&f);
+	mbv_e4_file_close(&f);
 	return err;
 }

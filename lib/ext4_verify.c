@@ -88,7 +88,7 @@ static void desc_problem(void *ctx, const char *field, int severity, const char 
 
 static int read_stored(struct verify_ctx *v, uint8_t *buf, uint64_t offset)
 {
-	return ext4_file_pread(v->f, buf, v->info.block_size, v->loc.meta_pos + offset);
+	return mbv_e4_file_pread(v->f, buf, v->info.block_size, v->loc.meta_pos + offset);
 }
 
 static uint64_t block_offset(const struct verify_ctx *v, unsigned int level, uint64_t i)
@@ -118,7 +118,7 @@ static int add_to_list(struct verify_ctx *v, struct index_list *l, uint64_t inde
 		uint64_t *n = realloc(l->v, cap * sizeof(*n));
 
 		if (!n)
-			return ext4_fail(v->f, -ENOMEM, "out of memory");
+			return mbv_e4_fail(v->f, -ENOMEM, "out of memory");
 		l->v = n;
 		l->cap = cap;
 	}
@@ -141,7 +141,7 @@ static int check_stored_tree(struct verify_ctx *v)
 	int level, err = 0;
 
 	if (!blk || !parent) {
-		err = ext4_fail(v->f, -ENOMEM, "out of memory");
+		err = mbv_e4_fail(v->f, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (level = (int)top; level >= 0 && !err; level--) {
@@ -199,11 +199,11 @@ static int expect_zeros(struct verify_ctx *v, uint64_t from, uint64_t to, const 
 		return 0;
 	buf = malloc(bs);
 	if (!buf)
-		return ext4_fail(v->f, -ENOMEM, "out of memory");
+		return mbv_e4_fail(v->f, -ENOMEM, "out of memory");
 	while (from < to && !err) {
 		size_t k = to - from < bs ? (size_t)(to - from) : bs, i;
 
-		err = ext4_file_pread(v->f, buf, k, from);
+		err = mbv_e4_file_pread(v->f, buf, k, from);
 		for (i = 0; !err && i < k; i++)
 			if (buf[i]) {
 				report(v, MBV_EXT4_BAD_LAYOUT, 0, 0, 1, NULL,
@@ -363,23 +363,23 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 	v.f = &f;
 	v.report = report_fn;
 	v.report_ctx = report_ctx;
-	err = ext4_file_open(&f, fs, ino, error, error_ctx);
+	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (err)
 		goto out;
 	if (!(f.inode.i_flags & EXT4_VERITY_INODE_FL)) {
-		err = ext4_fail(&f, -ENODATA, "file does not have fs-verity enabled");
+		err = mbv_e4_fail(&f, -ENODATA, "file does not have fs-verity enabled");
 		goto out;
 	}
-	err = ext4_verity_locate(&f, &v.loc);
+	err = mbv_e4_verity_locate(&f, &v.loc);
 	if (!err)
-		err = ext4_verity_read_desc(&f, &v.loc, &desc);
+		err = mbv_e4_verity_read_desc(&f, &v.loc, &desc);
 	if (err)
 		goto out;
-	worst = ext4_verity_check_desc(&f, &v.loc, desc, &v.info, desc_problem, &v);
+	worst = mbv_e4_verity_check_desc(&f, &v.loc, desc, &v.info, desc_problem, &v);
 	if (info)
 		*info = v.info;
 
-	err = ext4_file_eof_tail(&f, &tail_nonzero, &tail_pblk);
+	err = mbv_e4_file_eof_tail(&f, &tail_nonzero, &tail_pblk);
 	if (err)
 		goto out;
 	if (tail_nonzero)
@@ -395,7 +395,7 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (!err)
 		err = mbv_tree_geometry(v.info.hash_algorithm, v.info.block_size, f.size, &v.g);
 	if (err) {
-		ext4_fail(&f, err, "bad tree parameters");
+		mbv_e4_fail(&f, err, "bad tree parameters");
 		goto out;
 	}
 	err = check_stored_tree(&v);
@@ -413,13 +413,13 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 	tp.ctx = &v;
 	v.stored = malloc(v.info.block_size);
 	if (!v.stored) {
-		err = ext4_fail(&f, -ENOMEM, "out of memory");
+		err = mbv_e4_fail(&f, -ENOMEM, "out of memory");
 		goto out;
 	}
-	err = mbv_pool_compute_tree(pool, &tp, ext4_file_pread_data, &f, &rebuilt);
+	err = mbv_pool_compute_tree(pool, &tp, mbv_e4_file_pread_data, &f, &rebuilt);
 	if (err) {
 		if (!f.reported)
-			ext4_fail(&f, err, "rebuilding the Merkle tree failed: %s", strerror(-err));
+			mbv_e4_fail(&f, err, "rebuilding the Merkle tree failed: %s", strerror(-err));
 		goto out;
 	}
 	report_tree(&v, &rebuilt);
@@ -430,6 +430,6 @@ out:
 	for (i = 0; i < MBV_MAX_LEVELS; i++)
 		free(v.untrusted[i].v);
 	free(desc);
-	ext4_file_close(&f);
+	mbv_e4_file_close(&f);
 	return err;
 }

@@ -74,8 +74,8 @@ static int flush_writes(struct enable_ctx *c)
 	r = io_channel_write_blk64(c->f->fs->io, c->w_pblk, (int)c->w_n, c->wbuf);
 	pthread_mutex_unlock(&c->f->io_lock);
 	if (r)
-		return ext4_fail(c->f, ext4_errno(r), "cannot write block %llu: %s",
-				 (unsigned long long)c->w_pblk, ext4_strerror(r));
+		return mbv_e4_fail(c->f, mbv_e4_errno(r), "cannot write block %llu: %s",
+				 (unsigned long long)c->w_pblk, mbv_e4_strerror(r));
 	c->w_n = 0;
 	return 0;
 }
@@ -120,7 +120,7 @@ static int put_tree_block(void *ctx, const void *block, size_t size, uint64_t of
 			p = &c->part[i];
 	if (!p) {
 		if (c->n_part == sizeof(c->part) / sizeof(c->part[0])) {
-			return ext4_fail(c->f, -EINVAL, "internal error: too many partial blocks");
+			return mbv_e4_fail(c->f, -EINVAL, "internal error: too many partial blocks");
 		}
 		p = &c->part[c->n_part++];
 		p->lblk = lblk;
@@ -128,7 +128,7 @@ static int put_tree_block(void *ctx, const void *block, size_t size, uint64_t of
 		p->buf = calloc(1, c->f->bs);
 		if (!p->buf) {
 			c->n_part--;
-			return ext4_fail(c->f, -ENOMEM, "out of memory");
+			return mbv_e4_fail(c->f, -ENOMEM, "out of memory");
 		}
 	}
 	memcpy(p->buf + off, block, size);
@@ -162,32 +162,32 @@ static int check_params(struct ext4_file *f, const struct mbv_ext4_enable_params
 	size_t i;
 
 	if (p->version != 1)
-		return ext4_fail(f, -EINVAL, "unsupported parameter version %u", p->version);
+		return mbv_e4_fail(f, -EINVAL, "unsupported parameter version %u", p->version);
 	for (i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
 		if (p->reserved[i])
-			return ext4_fail(f, -EINVAL, "reserved parameters must be zero");
+			return mbv_e4_fail(f, -EINVAL, "reserved parameters must be zero");
 	if (p->flags & ~(MBV_EXT4_ENABLE_CHECK_ONLY | MBV_EXT4_ENABLE_SET_FEATURE))
-		return ext4_fail(f, -EINVAL, "unknown flags 0x%x", p->flags);
+		return mbv_e4_fail(f, -EINVAL, "unknown flags 0x%x", p->flags);
 	*alg = p->hash_algorithm ? p->hash_algorithm : MBV_HASH_ALG_SHA256;
 	*bs = p->block_size ? p->block_size : 4096;
 	if (!mbv_hash_digest_size(*alg))
-		return ext4_fail(f, -EINVAL, "unknown hash algorithm %u", *alg);
+		return mbv_e4_fail(f, -EINVAL, "unknown hash algorithm %u", *alg);
 	if (p->salt_size > MBV_MAX_SALT_SIZE || (p->salt_size && !p->salt))
-		return ext4_fail(f, -EINVAL, "invalid salt (at most %d bytes)", MBV_MAX_SALT_SIZE);
+		return mbv_e4_fail(f, -EINVAL, "invalid salt (at most %d bytes)", MBV_MAX_SALT_SIZE);
 	if (p->sig_size > MBV_MAX_SIGNATURE_SIZE)
-		return ext4_fail(f, -EMSGSIZE, "signature of %u bytes is over the kernel's %d",
+		return mbv_e4_fail(f, -EMSGSIZE, "signature of %u bytes is over the kernel's %d",
 				 p->sig_size, MBV_MAX_SIGNATURE_SIZE);
 	if (p->sig_size && !p->signature)
-		return ext4_fail(f, -EINVAL, "signature size without signature");
+		return mbv_e4_fail(f, -EINVAL, "signature size without signature");
 	/* fs/verity/open.c: 1024 <= block size <= min(PAGE_SIZE, fs block size). */
 	if ((*bs & (*bs - 1)) || *bs < (1u << FSVERITY_MIN_LOG_BLOCKSIZE) ||
 	    *bs > (1u << FSVERITY_MAX_LOG_BLOCKSIZE) || *bs > f->bs)
-		return ext4_fail(f, -EINVAL,
+		return mbv_e4_fail(f, -EINVAL,
 				 "Merkle tree block size %u cannot be read by the kernel here: "
 				 "use a power of 2 from 1024 to %u (the filesystem block size is %u)",
 				 *bs, f->bs < 4096 ? f->bs : 4096, f->bs);
 	if (*bs < 2 * mbv_hash_digest_size(*alg))
-		return ext4_fail(f, -EINVAL, "block size %u is too small for %s", *bs,
+		return mbv_e4_fail(f, -EINVAL, "block size %u is too small for %s", *bs,
 				 mbv_hash_alg_name(*alg));
 	return 0;
 }
@@ -197,15 +197,15 @@ static int check_inode(struct ext4_file *f)
 	uint32_t fl = f->inode.i_flags;
 
 	if (fl & EXT4_VERITY_INODE_FL)
-		return ext4_fail(f, -EEXIST, "file already has fs-verity");
+		return mbv_e4_fail(f, -EEXIST, "file already has fs-verity");
 	if (fl & EXT2_IMMUTABLE_FL)
-		return ext4_fail(f, -EPERM, "file is immutable");
+		return mbv_e4_fail(f, -EPERM, "file is immutable");
 	if (fl & EXT2_APPEND_FL)
-		return ext4_fail(f, -EPERM, "file is append-only");
+		return mbv_e4_fail(f, -EPERM, "file is append-only");
 	if (fl & EXT4_EA_INODE_FL)
-		return ext4_fail(f, -EINVAL, "inode holds an extended attribute value");
+		return mbv_e4_fail(f, -EINVAL, "inode holds an extended attribute value");
 	if (!f->inode.i_links_count)
-		return ext4_fail(f, -ENOENT, "inode is not in use");
+		return mbv_e4_fail(f, -ENOENT, "inode is not in use");
 	return 0;
 }
 
@@ -214,14 +214,14 @@ static int check_fs(struct ext4_file *f, uint32_t flags)
 	ext2_filsys fs = f->fs;
 
 	if (!(fs->flags & EXT2_FLAG_RW))
-		return ext4_fail(f, -EROFS, "filesystem was opened read-only");
+		return mbv_e4_fail(f, -EROFS, "filesystem was opened read-only");
 	if (ext2fs_has_feature_journal_needs_recovery(fs->super))
-		return ext4_fail(f, -EFSCORRUPTED,
+		return mbv_e4_fail(f, -EFSCORRUPTED,
 				 "the journal needs recovery: run e2fsck on the image first");
 	if (ext2fs_has_feature_bigalloc(fs->super))
-		return ext4_fail(f, -EOPNOTSUPP, "bigalloc filesystems are not supported");
+		return mbv_e4_fail(f, -EOPNOTSUPP, "bigalloc filesystems are not supported");
 	if (!ext2fs_has_feature_verity(fs->super) && !(flags & MBV_EXT4_ENABLE_SET_FEATURE))
-		return ext4_fail(f, -EOPNOTSUPP,
+		return mbv_e4_fail(f, -EOPNOTSUPP,
 				 "the filesystem lacks the verity feature (run 'tune2fs -O verity IMAGE' "
 				 "or use --set-feature)");
 	return 0;
@@ -283,9 +283,9 @@ fail:
 						  (unsigned int)c->runs[c->n_runs].len);
 	}
 	if (r == EXT2_ET_BLOCK_ALLOC_FAIL)
-		return ext4_fail(c->f, -ENOSPC, "not enough free space for %llu blocks of metadata",
+		return mbv_e4_fail(c->f, -ENOSPC, "not enough free space for %llu blocks of metadata",
 				 (unsigned long long)(c->end_lblk - c->meta_lblk));
-	return ext4_fail(c->f, ext4_errno(r), "cannot allocate blocks: %s", ext4_strerror(r));
+	return mbv_e4_fail(c->f, mbv_e4_errno(r), "cannot allocate blocks: %s", mbv_e4_strerror(r));
 }
 
 static void unreserve_blocks(struct enable_ctx *c)
@@ -375,7 +375,7 @@ static int commit_blocks(struct enable_ctx *c)
 		return 0;
 out:
 	/* Undo: unmap what was mapped (freeing it), free what was not. */
-	ext4_fail(f, ext4_errno(r), "cannot update the extent tree: %s", ext4_strerror(r));
+	mbv_e4_fail(f, mbv_e4_errno(r), "cannot update the extent tree: %s", mbv_e4_strerror(r));
 	if (mapped_end > c->meta_lblk)
 		ext2fs_punch(fs, f->ino, (struct ext2_inode *)&f->inode, NULL, c->meta_lblk,
 			     EXT4_MAX_LBLK_END - 1);
@@ -387,7 +387,7 @@ out:
 			ext2fs_block_alloc_stats_range(fs, m->pblk + (from - m->lblk),
 						       (blk_t)(m->lblk + m->len - from), -1);
 	}
-	return ext4_errno(r);
+	return mbv_e4_errno(r);
 }
 
 static int write_descriptor(struct enable_ctx *c, const uint8_t *desc,
@@ -401,7 +401,7 @@ static int write_descriptor(struct enable_ctx *c, const uint8_t *desc,
 	int err = 0;
 
 	if (!buf)
-		return ext4_fail(c->f, -ENOMEM, "out of memory");
+		return mbv_e4_fail(c->f, -ENOMEM, "out of memory");
 	/* On disk the descriptor carries sig_size and the signature after it. */
 	memcpy(buf, desc, MBV_DESCRIPTOR_SIZE);
 	put_le32(buf + 4, p->sig_size);
@@ -424,12 +424,12 @@ static int zero_eof_tail(struct ext4_file *f)
 	errcode_t r;
 	int err;
 
-	err = ext4_file_eof_tail(f, &nonzero, &pblk);
+	err = mbv_e4_file_eof_tail(f, &nonzero, &pblk);
 	if (err || !nonzero)
 		return err;
 	blk = malloc(f->bs);
 	if (!blk)
-		return ext4_fail(f, -ENOMEM, "out of memory");
+		return mbv_e4_fail(f, -ENOMEM, "out of memory");
 	r = io_channel_read_blk64(f->fs->io, pblk, 1, blk);
 	if (!r) {
 		memset(blk + tail, 0, f->bs - tail);
@@ -437,8 +437,8 @@ static int zero_eof_tail(struct ext4_file *f)
 	}
 	free(blk);
 	if (r)
-		return ext4_fail(f, ext4_errno(r), "cannot zero the block tail after EOF: %s",
-				 ext4_strerror(r));
+		return mbv_e4_fail(f, mbv_e4_errno(r), "cannot zero the block tail after EOF: %s",
+				 mbv_e4_strerror(r));
 	return 0;
 }
 
@@ -470,7 +470,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 
 	memset(&c, 0, sizeof(c));
 	c.f = &f;
-	err = ext4_file_open(&f, fs, ino, error, error_ctx);
+	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (err)
 		goto out_file;
 	err = check_inode(&f);
@@ -484,7 +484,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	/* The layout of fs/ext4/verity.c. */
 	err = mbv_tree_geometry(alg, bs, f.size, &g);
 	if (err || g.num_levels > FSVERITY_MAX_LEVELS) {
-		err = ext4_fail(&f, -EFBIG, "the Merkle tree would be deeper than the kernel's %d levels",
+		err = mbv_e4_fail(&f, -EFBIG, "the Merkle tree would be deeper than the kernel's %d levels",
 				FSVERITY_MAX_LEVELS);
 		goto out_file;
 	}
@@ -496,13 +496,13 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	c.meta_lblk = c.meta_pos >> f.blkbits;
 	c.end_lblk = (c.size_pos + 4) >> f.blkbits;
 	if (c.end_lblk > EXT4_MAX_LBLK_END) {
-		err = ext4_fail(&f, -EFBIG, "file too large: its verity metadata would end past "
+		err = mbv_e4_fail(&f, -EFBIG, "file too large: its verity metadata would end past "
 				"ext4's last block");
 		goto out_file;
 	}
 	free_blocks = ext2fs_free_blocks_count(fs->super);
 	if (free_blocks < c.end_lblk - c.meta_lblk + EXTENT_SLACK) {
-		err = ext4_fail(&f, -ENOSPC,
+		err = mbv_e4_fail(&f, -ENOSPC,
 				"not enough free space: the metadata needs %llu blocks, %llu are free",
 				(unsigned long long)(c.end_lblk - c.meta_lblk + EXTENT_SLACK),
 				(unsigned long long)free_blocks);
@@ -517,11 +517,11 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 		r = ext2fs_punch(fs, ino, (struct ext2_inode *)&f.inode, NULL, data_blocks,
 				 EXT4_MAX_LBLK_END - 1);
 		if (r) {
-			err = ext4_fail(&f, ext4_errno(r), "cannot remove blocks past EOF: %s",
-					ext4_strerror(r));
+			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot remove blocks past EOF: %s",
+					mbv_e4_strerror(r));
 			goto out_file;
 		}
-		err = ext4_file_load_extents(&f);
+		err = mbv_e4_file_load_extents(&f);
 		if (err)
 			goto out_file;
 	}
@@ -529,12 +529,12 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	err = -ENOMEM;
 	c.wbuf = aligned_alloc(4096, (size_t)WRITE_BATCH * f.bs);
 	if (!c.wbuf) {
-		ext4_fail(&f, err, "out of memory");
+		mbv_e4_fail(&f, err, "out of memory");
 		goto out;
 	}
 	if (!fs->block_map && (r = ext2fs_read_block_bitmap(fs))) {
-		err = ext4_fail(&f, ext4_errno(r), "cannot read the block bitmap: %s",
-				ext4_strerror(r));
+		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot read the block bitmap: %s",
+				mbv_e4_strerror(r));
 		goto out;
 	}
 	err = reserve_blocks(&c);
@@ -551,9 +551,9 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	tp.file_size = f.size;
 	tp.tree_block = put_tree_block;
 	tp.ctx = &c;
-	err = mbv_pool_compute_tree(params->pool, &tp, ext4_file_pread_data, &f, &result);
+	err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &f, &result);
 	if (err && !f.reported)
-		ext4_fail(&f, err, "building the Merkle tree failed: %s", strerror(-err));
+		mbv_e4_fail(&f, err, "building the Merkle tree failed: %s", strerror(-err));
 	if (!err)
 		err = flush_partials(&c);
 	if (!err)
@@ -563,7 +563,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (!err)
 		err = zero_eof_tail(&f);
 	if (!err && (r = io_channel_flush(fs->io)))
-		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", ext4_strerror(r));
+		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot flush the image: %s", mbv_e4_strerror(r));
 	if (err)
 		goto out;
 
@@ -577,7 +577,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	}
 	r = ext2fs_flush(fs);
 	if (r) {
-		err = ext4_fail(&f, ext4_errno(r), "cannot flush the image: %s", ext4_strerror(r));
+		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot flush the image: %s", mbv_e4_strerror(r));
 		goto out;
 	}
 
@@ -587,7 +587,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (!r)
 		r = io_channel_flush(fs->io);
 	if (r) {
-		err = ext4_fail(&f, ext4_errno(r), "cannot write the inode: %s", ext4_strerror(r));
+		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot write the inode: %s", mbv_e4_strerror(r));
 		goto out;
 	}
 	if (res)
@@ -596,6 +596,6 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 out:
 	free_ctx(&c);
 out_file:
-	ext4_file_close(&f);
+	mbv_e4_file_close(&f);
 	return err;
 }

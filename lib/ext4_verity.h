@@ -64,52 +64,52 @@ struct ext4_verity_loc {
 };
 
 /* Report a one-line message through the file's callback; returns @err. */
-int ext4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
+int mbv_e4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The same for a file: also remembers that a message went out. */
-int ext4_fail(struct ext4_file *f, int err, const char *fmt, ...)
+int mbv_e4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A libext2fs error code as a negative errno. */
-int ext4_errno(errcode_t e);
+int mbv_e4_errno(errcode_t e);
 /* Its message, without registering com_err tables (no global state). */
-const char *ext4_strerror(errcode_t e);
+const char *mbv_e4_strerror(errcode_t e);
 
 /*
  * Read the inode and its extent map.  Only the kinds of inode are checked
  * here: a regular file (-EISDIR, -EINVAL otherwise) using extents.
  */
-int ext4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
+int mbv_e4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
 		   mbv_error_fn error, void *error_ctx);
-void ext4_file_close(struct ext4_file *f);
+void mbv_e4_file_close(struct ext4_file *f);
 /* Re-read the extent map (after the extent tree changed). */
-int ext4_file_load_extents(struct ext4_file *f);
+int mbv_e4_file_load_extents(struct ext4_file *f);
 
 /* The extent holding @lblk, or NULL for a hole. */
-const struct ext4_ext *ext4_file_find(const struct ext4_file *f, uint64_t lblk);
+const struct ext4_ext *mbv_e4_file_find(const struct ext4_file *f, uint64_t lblk);
 
 /*
  * Read @len bytes at file byte @pos, past EOF too; holes and unwritten
  * extents read as zeros.  For small reads (metadata).
  */
-int ext4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos);
+int mbv_e4_file_pread(struct ext4_file *f, void *buf, size_t len, uint64_t pos);
 
 /*
  * Read whole blocks [@lblk, @lblk + @n) into @buf in as few large reads as
  * the physical layout allows.
  */
-int ext4_file_read_blocks(struct ext4_file *f, void *buf, uint64_t lblk,
+int mbv_e4_file_read_blocks(struct ext4_file *f, void *buf, uint64_t lblk,
 			  uint64_t n);
 
 /* An mbv_pread_fn over the file's data (@ctx is the struct ext4_file). */
-int ext4_file_pread_data(void *ctx, void *buf, size_t count, uint64_t offset);
+int mbv_e4_file_pread_data(void *ctx, void *buf, size_t count, uint64_t offset);
 
 /*
  * The last data block's bytes after EOF: *@nonzero says whether any is not
  * zero on disk; *@pblk is its physical block (0 when it reads as zeros
  * anyway: no partial block, a hole or an unwritten extent).
  */
-int ext4_file_eof_tail(struct ext4_file *f, bool *nonzero, blk64_t *pblk);
+int mbv_e4_file_eof_tail(struct ext4_file *f, bool *nonzero, blk64_t *pblk);
 
 static inline uint64_t ext4_round_up(uint64_t x, uint64_t a)
 {
@@ -117,10 +117,10 @@ static inline uint64_t ext4_round_up(uint64_t x, uint64_t a)
 }
 
 /* Find the descriptor from the end of the last extent, as the kernel does. */
-int ext4_verity_locate(struct ext4_file *f, struct ext4_verity_loc *loc);
+int mbv_e4_verity_locate(struct ext4_file *f, struct ext4_verity_loc *loc);
 
 /* Read the stored descriptor and signature: loc->desc_size bytes, malloc'ed. */
-int ext4_verity_read_desc(struct ext4_file *f, const struct ext4_verity_loc *loc,
+int mbv_e4_verity_read_desc(struct ext4_file *f, const struct ext4_verity_loc *loc,
 			  uint8_t **desc);
 
 /* How bad a descriptor problem is. */
@@ -137,7 +137,7 @@ enum ext4_desc_severity {
  * layout).  @info is filled as far as the fields allow.
  * Return: the worst enum ext4_desc_severity seen, or -1 if none.
  */
-int ext4_verity_check_desc(const struct ext4_file *f,
+int mbv_e4_verity_check_desc(const struct ext4_file *f,
 			   const struct ext4_verity_loc *loc,
 			   const uint8_t *desc, struct mbv_ext4_verity_info *info,
 			   void (*bad)(void *ctx, const char *field, int severity,
@@ -149,7 +149,7 @@ int ext4_verity_check_desc(const struct ext4_file *f,
  * open: -ENODATA without fs-verity, -EUCLEAN (or -EMSGSIZE) for metadata
  * the kernel would reject.  *@desc is malloc'ed (loc->desc_size bytes).
  */
-int ext4_verity_load(struct ext4_file *f, struct ext4_verity_loc *loc,
+int mbv_e4_verity_load(struct ext4_file *f, struct ext4_verity_loc *loc,
 		     uint8_t **desc, struct mbv_ext4_verity_info *info);
 
 #endif

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/* The ext4 library API as mkfs tooling uses it: libext2fs handles in, verity files out. */
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ext2fs/ext2fs.h>
+
+#include "mbverity.h"
+
+static char dir[] = "/tmp/mbv-test-ext4.XXXXXX";
+
+/* The files of the pristine image: name and size. */
+static const struct {
+	const char *name;
+	size_t size;
+} files[] = {
+	{ "empty", 0 },
+	{ "small", 5000 },
+	{ "medium", 300000 },
+	{ "large", 2 * 1024 * 1024 + 3 },	/* over one pool chunk */
+};
+#define NFILES (sizeof(files) / sizeof(files[0]))
+static uint8_t *data[NFILES];
+
+static const char *path(const char *name)
+{
+	static char buf[4][512];
+	static unsigned int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+	return p;
+}
+
+static uint8_t *read_file(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	uint8_t *buf;
+	long n;
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n ? (size_t)n : 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Usable outside tests too (main), so no ck_assert here. */
+static bool write_file_ok(const char *p, const void *buf, size_t len)
+{
+	FILE *f = fopen(p, "wb");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fwrite(buf, 1, len, f) == len;
+	return fclose(f) == 0 && ok;
+}
+
+static void write_file(const char *p, const void *buf, size_t len)
+{
+	ck_assert(write_file_ok(p, buf, len));
+}
+
+/* A fresh copy of the pristine image at img. */
+static void fresh_image(void)
+{
+	size_t len;
+	uint8_t *img = read_file(path("pristine.img"), &len);
+
+	write_file(path("img"), img, len);
+	free(img);
+}
+
+static bool same_as_pristine(void)
+{
+	size_t a, b;
+	uint8_t *x = read_file(path("pristine.img"), &a);
+	uint8_t *y = read_file(path("img"), &b);
+	bool same = a == b && memcmp(x, y, a) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+static ext2_filsys open_fs(bool rw)
+{
+	ext2_filsys fs;
+	int flags = EXT2_FLAG_64BITS | (rw ? EXT2_FLAG_RW : 0);
+
+	ck_assert_int_eq(ext2fs_open(path("img"), flags, 0, 0, unix_io_manager, &fs), 0);
+	if (rw)
+		ck_assert_int_eq(ext2fs_read_bitmaps(fs), 0);
+	return fs;
+}
+
+static ext2_ino_t lookup(ext2_filsys fs, const char *name)
+{
+	char p[64];
+	ext2_ino_t ino;
+
+	snprintf(p, sizeof(p), "/%s", name);
+	ck_assert_int_eq(ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, p, &ino), 0);
+	return ino;
+}
+
+/* Messages from the library, kept for the assertions. */
+struct msgs {
+	char last[512];
+	int count;
+};
+
+static void on_error(void *ctx, const char *msg)
+{
+	struct msgs *m = ctx;
+
+	snprintf(m->last, sizeof(m->last), "%s", msg);
+	m->count++;
+}
+
+/* The expected tree and result, from the data in memory. */
+struct expected {
+	uint8_t *tree;
+	size_t tree_size;
+	struct mbv_tree_result res;
+};
+
+static int collect_block(void *ctx, const void *block, size_t size, uint64_t offset)
+{
+	struct expected *e = ctx;
+
+	ck_assert_uint_le(offset + size, e->tree_size);
+	memcpy(e->tree + offset, block, size);
+	return 0;
+}
+
+struct mem_reader {
+	const uint8_t *p;
+};
+
+static int read_mem(void *ctx, void *buf, size_t count)
+{
+	struct mem_reader *r = ctx;
+
+	memcpy(buf, r->p, count);
+	r->p += count;
+	return 0;
+}
+
+static void expect(size_t i, uint32_t alg, uint32_t bs, const uint8_t *salt,
+		   uint32_t salt_size, struct expected *e)
+{
+	struct mbv_tree_params tp = { 0 };
+	struct mem_reader r = { data[i] };
+	uint64_t size;
+
+	ck_assert_int_eq(mbv_tree_size(alg, bs, files[i].size, &size), 0);
+	e->tree_size = (size_t)size;
+	e->tree = malloc(e->tree_size ? e->tree_size : 1);
+	ck_assert_ptr_nonnull(e->tree);
+	tp.version = 1;
+	tp.hash_algorithm = alg;
+	tp.block_size = bs;
+	tp.salt = salt;
+	tp.salt_size = salt_size;
+	tp.file_size = files[i].size;
+	tp.tree_block = collect_block;
+	tp.ctx = e;
+	ck_assert_int_eq(mbv_compute_tree(&tp, read_mem, &r, &e->res), 0);
+}
+
+static const uint8_t salt[5] = { 1, 2, 3, 4, 5 };
+
+/* Every file, SHA-256/4096 and SHA-512/1024 salted, with and without a pool. */
+START_TEST(test_enable_then_read_back)
+{
+	bool sha512 = _i & 1, use_pool = _i & 2;
+	uint32_t alg = sha512 ? MBV_HASH_ALG_SHA512 : MBV_HASH_ALG_SHA256;
+	uint32_t bs = sha512 ? 1024 : 4096;
+	struct mbv_pool *pool = NULL;
+	struct msgs m = { .count = 0 };
+	ext2_filsys fs;
+	size_t i;
+
+	if (use_pool)
+		ck_assert_int_eq(mbv_pool_new(2, &pool), 0);
+	fresh_image();
+	fs = open_fs(true);
+	for (i = 0; i < NFILES; i++) {
+		struct mbv_ext4_enable_params p = { 0 };
+		struct mbv_tree_result res;
+
+		p.version = 1;
+		p.hash_algorithm = alg;
+		p.block_size = bs;
+		if (sha512) {
+			p.salt = salt;
+			p.salt_size = sizeof(salt);
+		}
+		p.pool = pool;
+		ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, files[i].name), &p, &res,
+						 on_error, &m), 0);
+		{
+			struct expected e;
+
+			expect(i, alg, bs, p.salt, p.salt_size, &e);
+			ck_assert_mem_eq(res.digest, e.res.digest, e.res.digest_size);
+			free(e.tree);
+		}
+	}
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	ck_assert_int_eq(m.count, 0);
+
+	/* Read everything back through a read-only handle. */
+	fs = open_fs(false);
+	for (i = 0; i < NFILES; i++) {
+		ext2_ino_t ino = lookup(fs, files[i].name);
+		struct mbv_ext4_verity_info info;
+		struct expected e;
+		uint8_t desc[MBV_DESCRIPTOR_SIZE + 10];
+		uint8_t *tree;
+		size_t done;
+
+		expect(i, alg, bs, sha512 ? salt : NULL, sha512 ? sizeof(salt) : 0, &e);
+		ck_assert_int_eq(mbv_ext4_measure(fs, ino, &info, on_error, &m), 0);
+		ck_assert_mem_eq(info.digest, e.res.digest, e.res.digest_size);
+		ck_assert_uint_eq(info.tree_size, e.tree_size);
+		ck_assert_uint_eq(info.tree_pos % 65536, 0);
+		ck_assert_uint_eq(info.data_size, files[i].size);
+
+		tree = malloc(e.tree_size + 1);
+		ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_MERKLE_TREE, 0,
+							tree, e.tree_size + 1, &done,
+							on_error, &m), 0);
+		ck_assert_uint_eq(done, e.tree_size);
+		ck_assert_mem_eq(tree, e.tree, e.tree_size);
+		free(tree);
+		ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_DESCRIPTOR, 0,
+							desc, sizeof(desc), &done, on_error, &m), 0);
+		ck_assert_uint_eq(done, MBV_DESCRIPTOR_SIZE);
+		ck_assert_mem_eq(desc, e.res.descriptor, MBV_DESCRIPTOR_SIZE);
+		ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_DESCRIPTOR, 250,
+							desc, sizeof(desc), &done, on_error, &m), 0);
+		ck_assert_uint_eq(done, 6);
+		ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_SIGNATURE, 0,
+							desc, sizeof(desc), &done, on_error, &m),
+				 -ENODATA);
+		ck_assert_int_eq(mbv_ext4_verify(fs, ino, pool, NULL, NULL, NULL, on_error, &m), 0);
+		free(e.tree);
+	}
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	mbv_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_check_only_and_refusals)
+{
+	struct mbv_ext4_enable_params p = { 0 };
+	struct msgs m = { .count = 0 };
+	ext2_filsys fs;
+	ext2_ino_t ino;
+
+	fresh_image();
+	fs = open_fs(true);
+	ino = lookup(fs, "medium");
+	p.version = 1;
+	p.flags = MBV_EXT4_ENABLE_CHECK_ONLY;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), 0);
+
+	/* Bad parameters: refused, with a message. */
+	p.flags = 0;
+	p.version = 2;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
+	p.version = 1;
+	p.reserved[3] = 1;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
+	p.reserved[3] = 0;
+	p.flags = 1u << 7;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
+	p.flags = 0;
+	p.block_size = 512;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(m.last, "cannot be read by the kernel"));
+	p.block_size = 8192;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
+	p.block_size = 0;
+	p.hash_algorithm = 9;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
+	p.hash_algorithm = 0;
+	p.sig_size = MBV_MAX_SIGNATURE_SIZE + 1;
+	p.signature = data[3];
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EMSGSIZE);
+	p.sig_size = 0;
+	p.signature = NULL;
+	ck_assert_int_eq(mbv_ext4_enable(fs, EXT2_ROOT_INO, &p, NULL, on_error, &m), -EISDIR);
+	ck_assert_int_eq(mbv_ext4_measure(fs, ino, &(struct mbv_ext4_verity_info){ 0 },
+					  on_error, &m), -ENODATA);
+	ck_assert_ptr_nonnull(strstr(m.last, "does not have fs-verity"));
+	ck_assert_int_eq(m.count, 9);
+	/* Nothing was written: closing leaves the image as it was. */
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	ck_assert(same_as_pristine());
+
+	/* A read-only handle cannot enable. */
+	fs = open_fs(false);
+	ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, "medium"), &p, NULL, on_error, &m),
+			 -EROFS);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+
+	/* Twice: EEXIST, and the message says why; no callback is optional. */
+	fs = open_fs(true);
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EEXIST);
+	ck_assert_ptr_nonnull(strstr(m.last, "already has fs-verity"));
+	ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, 7, 0, NULL, 0,
+						&(size_t){ 0 }, on_error, &m), -EINVAL);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+}
+END_TEST
+
+START_TEST(test_signature_stored)
+{
+	struct mbv_ext4_enable_params p = { 0 };
+	struct msgs m = { .count = 0 };
+	uint8_t sig[3000], out[4000];
+	struct mbv_ext4_verity_info info;
+	struct mbv_tree_result res;
+	ext2_filsys fs;
+	ext2_ino_t ino;
+	size_t done, i;
+
+	for (i = 0; i < sizeof(sig); i++)
+		sig[i] = (uint8_t)(i * 7 + 1);
+	fresh_image();
+	fs = open_fs(true);
+	ino = lookup(fs, "small");
+	p.version = 1;
+	p.signature = sig;
+	p.sig_size = sizeof(sig);
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_SIGNATURE, 0, out,
+						sizeof(out), &done, on_error, &m), 0);
+	ck_assert_uint_eq(done, sizeof(sig));
+	ck_assert_mem_eq(out, sig, sizeof(sig));
+	ck_assert_int_eq(mbv_ext4_measure(fs, ino, &info, on_error, &m), 0);
+	ck_assert_uint_eq(info.sig_size, sizeof(sig));
+	ck_assert_uint_eq(info.desc_size, MBV_DESCRIPTOR_SIZE + sizeof(sig));
+	/* The digest and the returned descriptor ignore the signature. */
+	ck_assert_mem_eq(info.digest, res.digest, res.digest_size);
+	ck_assert_mem_eq(info.descriptor, res.descriptor, MBV_DESCRIPTOR_SIZE);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+}
+END_TEST
+
+/* Problems collected by mbv_ext4_verify(). */
+struct problems {
+	struct mbv_ext4_problem first;
+	char field[32];
+	int count;
+};
+
+static void on_problem(void *ctx, const struct mbv_ext4_problem *p)
+{
+	struct problems *pr = ctx;
+
+	if (!pr->count++) {
+		pr->first = *p;
+		snprintf(pr->field, sizeof(pr->field), "%s", p->field ? p->field : "");
+	}
+}
+
+/* Flip a byte at file offset @pos of @ino through the filesystem's own I/O. */
+static void flip(ext2_filsys fs, ext2_ino_t ino, uint64_t pos)
+{
+	blk64_t pblk = 0;
+	uint8_t *blk = malloc(fs->blocksize);
+
+	ck_assert_int_eq(ext2fs_bmap2(fs, ino, NULL, NULL, 0, pos / fs->blocksize, NULL, &pblk), 0);
+	ck_assert_uint_ne(pblk, 0);
+	ck_assert_int_eq(io_channel_read_blk64(fs->io, pblk, 1, blk), 0);
+	blk[pos % fs->blocksize] ^= 0x40;
+	ck_assert_int_eq(io_channel_write_blk64(fs->io, pblk, 1, blk), 0);
+	free(blk);
+}
+
+/* medium: 300000 bytes = 74 blocks; tree (one block) at 327680, descriptor at 331776. */
+START_TEST(test_verify_names_the_place)
+{
+	static const struct {
+		uint64_t pos;
+		uint32_t kind;
+		uint64_t index;
+		const char *field;
+	} cases[] = {
+		{ 10 * 4096 + 3, MBV_EXT4_BAD_DATA_BLOCK, 10, "" },
+		{ 327680 + 64, MBV_EXT4_BAD_TREE_BLOCK, 0, "" },
+		{ 331776 + 20, MBV_EXT4_BAD_DESCRIPTOR, 0, "root_hash" },
+		{ 331776 + 9, MBV_EXT4_BAD_DESCRIPTOR, 0, "data_size" },
+		{ 300000 + 5, MBV_EXT4_BAD_EOF_TAIL, 73, "" },
+	};
+	struct mbv_ext4_enable_params p = { 0 };
+	struct msgs m = { .count = 0 };
+	struct problems pr = { .count = 0 };
+	ext2_filsys fs;
+	ext2_ino_t ino;
+
+	fresh_image();
+	fs = open_fs(true);
+	ino = lookup(fs, "medium");
+	p.version = 1;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), 0);
+	flip(fs, ino, cases[_i].pos);
+	ck_assert_int_eq(mbv_ext4_verify(fs, ino, NULL, on_problem, &pr, NULL, on_error, &m),
+			 -EBADMSG);
+	ck_assert_int_ge(pr.count, 1);
+	ck_assert_uint_eq(pr.first.kind, cases[_i].kind);
+	ck_assert_uint_eq(pr.first.index, cases[_i].index);
+	ck_assert_str_eq(pr.field, cases[_i].field);
+	ck_assert_int_eq(m.count, 0);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+}
+END_TEST
+
+struct seen {
+	char paths[8][64];
+	int n;
+};
+
+static int on_file(void *ctx, uint32_t ino, const char *p)
+{
+	struct seen *s = ctx;
+
+	(void)ino;
+	ck_assert_int_lt(s->n, 8);
+	snprintf(s->paths[s->n++], sizeof(s->paths[0]), "%s", p);
+	return 0;
+}
+
+START_TEST(test_helpers_and_walk)
+{
+	struct mbv_ext4_enable_params p = { 0 };
+	struct msgs m = { .count = 0 };
+	struct seen s = { .n = 0 };
+	struct struct_ext2_filsys *fs;
+	uint32_t ino;
+
+	fresh_image();
+	ck_assert_int_eq(mbv_ext4_open(path("img"), 1, &fs, on_error, &m), 0);
+	p.version = 1;
+	ck_assert_int_eq(mbv_ext4_lookup(fs, "/large", &ino, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_lookup(fs, "/empty", &ino, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_lookup(fs, "/nope", &ino, on_error, &m), -ENOENT);
+	ck_assert_int_eq(mbv_ext4_lookup(fs, "large", &ino, on_error, &m), -EINVAL);
+	ck_assert_int_eq(mbv_ext4_for_each_verity_file(fs, on_file, &s, on_error, &m), 0);
+	ck_assert_int_eq(s.n, 2);
+	/* Inode order: mke2fs -d adds files in directory order, so compare as a set. */
+	ck_assert(strcmp(s.paths[0], "/large") == 0 || strcmp(s.paths[1], "/large") == 0);
+	ck_assert(strcmp(s.paths[0], "/empty") == 0 || strcmp(s.paths[1], "/empty") == 0);
+	ck_assert_int_eq(mbv_ext4_close(fs, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_open(path("pristine.img.nope"), 0, &fs, on_error, &m), -ENOENT);
+	ck_assert_int_eq(mbv_ext4_open(path("small.src"), 0, &fs, on_error, &m), -EUCLEAN);
+	ck_assert_ptr_nonnull(strstr(m.last, "not an ext4 filesystem image"));
+}
+END_TEST
+
+static Suite *ext4_suite(void)
+{
+	Suite *s = suite_create("ext4");
+	TCase *tc = tcase_create("api");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_enable_then_read_back, 0, 4);
+	tcase_add_test(tc, test_check_only_and_refusals);
+	tcase_add_test(tc, test_signature_stored);
+	tcase_add_loop_test(tc, test_verify_names_the_place, 0, 5);
+	tcase_add_test(tc, test_helpers_and_walk);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	char cmd[2048];
+	SRunner *sr;
+	size_t i, j;
+	int failed;
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(cmd, sizeof(cmd), "mkdir %s/src", dir);
+	if (system(cmd) != 0)
+		return 1;
+	for (i = 0; i < NFILES; i++) {
+		char name[64];
+
+		data[i] = malloc(files[i].size + 1);
+		if (!data[i])
+			return 1;
+		for (j = 0; j < files[i].size; j++)
+			data[i][j] = (uint8_t)(j * 131 + i * 7 + (j >> 9));
+		snprintf(name, sizeof(name), "src/%s", files[i].name);
+		if (!write_file_ok(path(name), data[i], files[i].size))
+			return 1;
+	}
+	if (!write_file_ok(path("small.src"), data[1], files[1].size))
+		return 1;
+	snprintf(cmd, sizeof(cmd),
+		 "PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext4 -O verity -b 4096 "
+		 "-d %s/src %s/pristine.img 16M >/dev/null 2>&1", dir, dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "FAIL: mke2fs could not make the test image\n");
+		return 1;
+	}
+
+	sr = srunner_create(ext4_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		failed++;
+	for (i = 0; i < NFILES; i++)
+		free(data[i]);
+	return failed ? 1 : 0;
+}
