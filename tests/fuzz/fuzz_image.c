@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz target: any image bytes through open, the verity walk, measure, dump_metadata, verify and enable. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+
+/* Read a whole metadata item in small pieces, as dump_metadata does (capped). */
+static void read_item(ext2_filsys fs, uint32_t ino, int type)
+{
+	uint8_t buf[3000];	/* not a block multiple: odd offsets too */
+	uint64_t off = 0;
+	size_t done;
+
+	while (off < (1u << 20)) {
+		if (mbv_ext4_read_metadata(fs, ino, type, off, buf, sizeof(buf), &done,
+					   fz_msg, NULL) || !done)
+			break;
+		off += done;
+	}
+}
+
+static void report(void *ctx, const struct mbv_ext4_problem *p)
+{
+	volatile size_t n = strlen(p->message) + (p->field ? strlen(p->field) : 0);
+
+	(void)ctx;
+	(void)n;
+}
+
+/* A regular file small enough to hash quickly, or 0. */
+static int small_regular(ext2_filsys fs, uint32_t ino, uint64_t max, uint32_t *flags)
+{
+	struct ext2_inode inode;
+
+	if (ext2fs_read_inode(fs, ino, &inode) || !LINUX_S_ISREG(inode.i_mode) ||
+	    EXT2_I_SIZE(&inode) > max)
+		return 0;
+	*flags = inode.i_flags;
+	return 1;
+}
+
+static void check_all(ext2_filsys fs)
+{
+	struct fz_files files;
+	uint32_t ino, last, flags;
+	size_t i;
+
+	fz_collect(fs, &files);
+	for (i = 0; i < files.n; i++) {
+		struct mbv_ext4_verity_info info;
+
+		ino = files.ino[i];
+		mbv_ext4_measure(fs, ino, &info, fz_msg, NULL);
+		read_item(fs, ino, MBV_METADATA_MERKLE_TREE);
+		read_item(fs, ino, MBV_METADATA_DESCRIPTOR);
+		read_item(fs, ino, MBV_METADATA_SIGNATURE);
+		if (small_regular(fs, ino, FZ_MAX_VERIFY, &flags))
+			mbv_ext4_verify(fs, ino, NULL, report, NULL, &info, fz_msg, NULL);
+	}
+	/* Every kind of inode through the checks that refuse them. */
+	last = fs->super->s_inodes_count < 24 ? fs->super->s_inodes_count : 24;
+	for (ino = 1; ino <= last; ino++) {
+		struct mbv_ext4_verity_info info;
+
+		mbv_ext4_measure(fs, ino, &info, fz_msg, NULL);
+	}
+}
+
+static void lookups(ext2_filsys fs)
+{
+	static const char *const paths[] = {
+		"/", "/f1", "/d/f", "/lost+found", "/none", "/f1/x", "/d/../f1",
+	};
+	uint32_t ino;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		mbv_ext4_lookup(fs, paths[i], &ino, fz_msg, NULL);
+}
+
+/* Enable on the first plain small files, with parameters taken from the input. */
+static void enable_some(const char *path, const uint8_t *data, size_t size)
+{
+	struct mbv_ext4_enable_params p;
+	ext2_filsys fs;
+	uint32_t ino, last, flags;
+	int tries = 0;
+
+	if (mbv_ext4_open(path, 1, &fs, fz_msg, NULL))
+		return;
+	memset(&p, 0, sizeof(p));
+	p.version = 1;
+	p.hash_algorithm = (data[size - 1] & 1) ? MBV_HASH_ALG_SHA512 : MBV_HASH_ALG_SHA256;
+	p.block_size = 1024;
+	p.salt_size = data[size - 2] % 33;
+	p.salt = data;
+	p.sig_size = data[size - 3] & 1 ? 300 : 0;
+	p.signature = data + 64;
+	p.flags = MBV_EXT4_ENABLE_SET_FEATURE;
+	last = fs->super->s_inodes_count < 24 ? fs->super->s_inodes_count : 24;
+	for (ino = EXT2_FIRST_INO(fs->super); ino <= last && tries < 2; ino++) {
+		struct mbv_tree_result res;
+		struct mbv_ext4_verity_info info;
+
+		if (!small_regular(fs, ino, 256 * 1024, &flags) || (flags & 0x00100000))
+			continue;
+		tries++;
+		if (mbv_ext4_enable(fs, ino, &p, &res, fz_msg, NULL) == 0)
+			mbv_ext4_verify(fs, ino, NULL, report, NULL, &info, fz_msg, NULL);
+	}
+	mbv_ext4_close(fs, fz_msg, NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *path;
+	ext2_filsys fs;
+
+	if (size < FZ_MIN_IMAGE || size > FZ_MAX_IMAGE)
+		return 0;
+	path = fz_image_path(0, data, size);
+	if (mbv_ext4_open(path, 0, &fs, fz_msg, NULL) == 0) {
+		check_all(fs);
+		lookups(fs);
+		mbv_ext4_close(fs, fz_msg, NULL);
+	}
+	enable_some(path, data, size);
+	/* What enable left must read back without harm too. */
+	if (mbv_ext4_open(path, 0, &fs, fz_msg, NULL) == 0) {
+		check_all(fs);
+		mbv_ext4_close(fs, fz_msg, NULL);
+	}
+	return 0;
+}
