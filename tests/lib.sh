@@ -25,9 +25,11 @@ trap 'rm -rf "$TMP"' EXIT
 expect_fail() {
 	desc=$1
 	shift
-	if "$@" >"$TMP/out" 2>"$TMP/err"; then
-		fail "$desc: succeeded"
-	fi
+	_st=0
+	"$@" >"$TMP/out" 2>"$TMP/err" || _st=$?
+	[ "$_st" -ne 0 ] || fail "$desc: succeeded"
+	# A crash (or a sanitizer's abort) is not the refusal the test expects.
+	[ "$_st" -lt 128 ] || fail "$desc: died of signal $((_st - 128)): $(tail -n 5 "$TMP/err")"
 	[ -s "$TMP/err" ] || fail "$desc: no error message"
 	grep -q '^mbverity: ' "$TMP/err" || fail "$desc: error not of the form 'mbverity: ...': $(cat "$TMP/err")"
 }
