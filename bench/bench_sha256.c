@@ -349,6 +349,9 @@ int main(int argc, char **argv)
 		ratio("best / openssl", best, find(cs, ncs, "openssl"), mem_pass);
 		ratio("best / ipsec-mb", best, find(cs, ncs, "ipsec-mb"), mem_pass);
 		ratio("ni_x2 / ni_x1", find(cs, ncs, "ni_x2"), find(cs, ncs, "ni_x1"), mem_pass);
+		ratio("ni_x4 / ni_x2", find(cs, ncs, "ni_x4"), find(cs, ncs, "ni_x2"), mem_pass);
+		ratio("x32 / x16 (avx512)", find(cs, ncs, "x32_avx512"),
+		      find(cs, ncs, "x16_avx512"), mem_pass);
 		ratio("finish_many / openssl", find(cs, ncs, "finish_many"),
 		      find(cs, ncs, "openssl"), mem_pass);
 	}

@@ -39,6 +39,10 @@ static const struct mbv_sha256_impl impl_x8_avx2 = {
 	.name = "x8_avx2", .lanes = 8, .required_features = MBV_CPU_AVX2,
 	.hash_many = mbv_sha256_many_x8_avx2,
 };
+static const struct mbv_sha256_impl impl_ni_x4 = {
+	.name = "ni_x4", .lanes = 4, .required_features = MBV_CPU_SHANI,
+	.hash_many = mbv_sha256_many_ni_x4,
+};
 static const struct mbv_sha256_impl impl_ni_x2 = {
 	.name = "ni_x2", .lanes = 2, .required_features = MBV_CPU_SHANI,
 	.hash_many = mbv_sha256_many_ni_x2,
@@ -55,6 +59,7 @@ const struct mbv_sha256_impl *const mbv_sha256_impls[] = {
 	&impl_x32_avx512,
 	&impl_x16_avx512,
 	&impl_x8_avx2,
+	&impl_ni_x4,
 	&impl_ni_x2,
 	&impl_ni_x1,
 #endif
@@ -79,6 +84,8 @@ static unsigned int call_cost(const struct mbv_sha256_impl *impl)
 		return 11100;
 	if (impl == &impl_x8_avx2)
 		return 19900;
+	if (impl == &impl_ni_x4)
+		return 5370;
 	if (impl == &impl_ni_x2)
 		return 3000;
 	if (impl == &impl_ni_x1)

@@ -19,7 +19,7 @@ typedef void sha256_kernel_fn(uint32_t *st, const uint8_t *const data[],
 			      size_t nblocks, const uint32_t *wk);
 
 sha256_kernel_fn mbv_sha256_x32_avx512, mbv_sha256_x16_avx512, mbv_sha256_x8_avx2,
-		 mbv_sha256_ni_x2, mbv_sha256_ni_x1;
+		 mbv_sha256_ni_x4, mbv_sha256_ni_x2, mbv_sha256_ni_x1;
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -135,6 +135,13 @@ void mbv_sha256_many_x8_avx2(const struct mbv_sha256_state *st,
 			     uint8_t *out)
 {
 	finish(mbv_sha256_x8_avx2, 8, 1, st, data, len, out);
+}
+
+void mbv_sha256_many_ni_x4(const struct mbv_sha256_state *st,
+			   const uint8_t *const data[], size_t len,
+			   uint8_t *out)
+{
+	finish(mbv_sha256_ni_x4, 4, 0, st, data, len, out);
 }
 
 void mbv_sha256_many_ni_x2(const struct mbv_sha256_state *st,

@@ -9,6 +9,7 @@
 mbv_sha256_many_fn mbv_sha256_many_x32_avx512;
 mbv_sha256_many_fn mbv_sha256_many_x16_avx512;
 mbv_sha256_many_fn mbv_sha256_many_x8_avx2;
+mbv_sha256_many_fn mbv_sha256_many_ni_x4;
 mbv_sha256_many_fn mbv_sha256_many_ni_x2;
 mbv_sha256_many_fn mbv_sha256_many_ni_x1;
 

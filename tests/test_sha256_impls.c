@@ -278,6 +278,7 @@ START_TEST(expected_kernels_usable)
 		{ "x32_avx512", MBV_CPU_AVX512 },
 		{ "x16_avx512", MBV_CPU_AVX512 },
 		{ "x8_avx2", MBV_CPU_AVX2 },
+		{ "ni_x4", MBV_CPU_SHANI },
 		{ "ni_x2", MBV_CPU_SHANI },
 		{ "ni_x1", MBV_CPU_SHANI },
 	};
