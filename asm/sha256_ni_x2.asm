@@ -97,7 +97,7 @@ section .text
 
 ; void mbv_sha256_ni_x2(uint32_t st[2][8], const uint8_t *const data[2],
 ;                       size_t nblocks, const uint32_t wk[64]);
-; Clobbers rax, rdx, r8-r11, xmm0-xmm15, flags.
+; Clobbers rdx, r8-r11, xmm0-xmm15, flags.
 global mbv_sha256_ni_x2:function hidden
 mbv_sha256_ni_x2:
 	push	rbp
