@@ -1,9 +1,9 @@
 ; SPDX-License-Identifier: MIT
 ; SHA-256 of 8 messages at once, one per dword lane of a ymm register, for
 ; CPUs with AVX2 but neither SHA-NI nor AVX-512.  Sixteen registers hold the
-; state and temporaries; the message schedule W[0..63] lives on the stack.
-; Lanes are loaded four words at a time: two 128-bit loads per register and
-; an in-register 4x4 transpose.
+; state and temporaries; the message schedule W[0..63] and, between blocks,
+; the state live on the stack.  Lanes are loaded four words at a time: two
+; 128-bit loads per register and an in-register 4x4 transpose.
 
 %include "sha256_common.inc"
 
@@ -13,6 +13,9 @@ K256:	SHA256_K_TABLE
 
 section .text
 
+; Working variables a..h plus X, where e' is built; the names rotate each
+; round, not the data.  Between blocks the state lives in the SAVE area.
+%macro CANON 0
 %xdefine A ymm0
 %xdefine B ymm1
 %xdefine C ymm2
@@ -21,76 +24,90 @@ section .text
 %xdefine F ymm5
 %xdefine G ymm6
 %xdefine H ymm7
-%define T0 ymm8
-%define T1 ymm9
-%define T2 ymm10
-%define T3 ymm11
-%define T4 ymm12
-%define T5 ymm13
-%xdefine AB ymm14		; a ^ b of this round = b ^ c of the next
-%xdefine BC ymm15
+%xdefine X ymm8
+%xdefine AB ymm13		; a ^ b of this round = b ^ c of the next
+%xdefine BC ymm14
+%endmacro
+CANON
+%define T0 ymm9
+%define T1 ymm10
+%define T2 ymm11
+%define T3 ymm12
+%define T4 ymm15
 
-; Stack frame: W[0..63] (32 bytes each), then the saved state.
+; Stack frame: W[0..63] (32 bytes each), then the state.
 %define WOFF	0
 %define SAVE	(64 * 32)
 %define FRAME	(64 * 32 + 8 * 32)
 
+; After a round: a' is in H, e' in X, and d's register is free.
 %macro ROTATE 0
 %xdefine _T H
+%xdefine _F D
 %xdefine H G
 %xdefine G F
 %xdefine F E
-%xdefine E D
+%xdefine E X
 %xdefine D C
 %xdefine C B
 %xdefine B A
 %xdefine A _T
+%xdefine X _F
 %xdefine _T AB
 %xdefine AB BC
 %xdefine BC _T
 %endmacro
 
-; %1 = ror(%2, r1) ^ ror(%2, r2) ^ ror(%2, r3) with shifts; clobbers %4.
-; Written as three independent rotate pairs so the XOR tree stays shallow.
-%macro SIGMA 6
-	vpsrld	%1, %2, %4
-	vpslld	%3, %2, 32 - %4
-	vpxor	%1, %1, %3
-	vpsrld	%3, %2, %5
-	vpxor	%1, %1, %3
+; %1 = ror(%2, %5) ^ ror(%2, %6) ^ ror(%2, %7) with shifts, as a balanced
+; XOR tree (latency matters more than count); clobbers %3, %4.
+%macro SIGMA 7
+	vpsrld	%1, %2, %5
 	vpslld	%3, %2, 32 - %5
 	vpxor	%1, %1, %3
 	vpsrld	%3, %2, %6
+	vpslld	%4, %2, 32 - %6
+	vpxor	%3, %3, %4
 	vpxor	%1, %1, %3
-	vpslld	%3, %2, 32 - %6
+	vpsrld	%3, %2, %7
+	vpslld	%4, %2, 32 - %7
+	vpxor	%3, %3, %4
 	vpxor	%1, %1, %3
 %endmacro
 
-; One round; %1 = the round number, W + K added from memory unless %2 = wk,
-; in which case W + K come broadcast from [rcx].
-%macro ROUND 1-2
-%ifidn %2, wk
-	vpbroadcastd T0, [rcx + 4 * (%1)]
-	vpaddd	H, H, T0
-%else
-	vpbroadcastd T0, [K256 + 4 * (%1)]
-	vpaddd	H, H, [rsp + WOFF + 32 * (%1)]
-	vpaddd	H, H, T0
-%endif
-	vpxor	T2, F, G
-	vpand	T2, T2, E
-	vpxor	T2, T2, G			; Ch(e, f, g)
-	SIGMA	T0, E, T1, 6, 11, 25		; S1(e)
-	vpaddd	H, H, T2
-	vpaddd	H, H, T0			; h = T1
-	vpaddd	D, D, H				; e' = d + T1
+; One round after h += W + K.  Vector ops take 2 cycles on Zen 5, so e's
+; chain is kept short: e' = (d + h + K + W + Ch) + S1(e), and
+; a' = (e' - d + Maj) + S0(a).
+%macro ROUND_BODY 0
+	vpaddd	X, D, H				; d + h + K + W
+	vpxor	T3, F, G
+	vpand	T3, T3, E
+	vpxor	T3, T3, G			; Ch(e, f, g)
+	vpaddd	X, X, T3
+	SIGMA	T0, E, T1, T2, 6, 11, 25	; S1(e)
+	vpaddd	X, X, T0			; e'
+	vpsubd	H, X, D				; T1 = e' - d
 	vpxor	AB, A, B
 	vpand	T3, AB, BC
 	vpxor	T3, T3, B			; Maj(a, b, c)
-	SIGMA	T0, A, T1, 2, 13, 22		; S0(a)
 	vpaddd	H, H, T3
-	vpaddd	H, H, T0			; a' = T1 + T2
+	SIGMA	T0, A, T1, T2, 2, 13, 22	; S0(a)
+	vpaddd	H, H, T0			; a'
 	ROTATE
+%endmacro
+
+; Round %1 with W from the stack.
+%macro ROUND_W 1
+	vpbroadcastd T0, [K256 + 4 * (%1)]
+	vpaddd	H, H, [rsp + WOFF + 32 * (%1)]
+	vpaddd	H, H, T0
+	ROUND_BODY
+%endmacro
+
+; Round %1 of the constant block, W + K at [rcx].
+%macro ROUND_WK 1
+	vpbroadcastd T0, [rcx + 4 * (%1)]
+	vpaddd	H, H, T0
+	ROUND_BODY
 %endmacro
 
 ; W[%1 + 16] from the stack copy of W[%1..%1 + 14].
@@ -105,15 +122,15 @@ section .text
 	vpxor	T0, T0, T1
 	vpslld	T1, T4, 14
 	vpxor	T0, T0, T1			; s0(W[t-15])
-	vmovdqa	T5, [rsp + WOFF + 32 * ((%1) + 14)]
-	vpsrld	T2, T5, 10
-	vpsrld	T1, T5, 17
+	vmovdqa	T3, [rsp + WOFF + 32 * ((%1) + 14)]
+	vpsrld	T2, T3, 10
+	vpsrld	T1, T3, 17
 	vpxor	T2, T2, T1
-	vpslld	T1, T5, 15
+	vpslld	T1, T3, 15
 	vpxor	T2, T2, T1
-	vpsrld	T1, T5, 19
+	vpsrld	T1, T3, 19
 	vpxor	T2, T2, T1
-	vpslld	T1, T5, 13
+	vpslld	T1, T3, 13
 	vpxor	T2, T2, T1			; s1(W[t-2])
 	vpaddd	T0, T0, [rsp + WOFF + 32 * (%1)]
 	vpaddd	T2, T2, [rsp + WOFF + 32 * ((%1) + 9)]
@@ -123,42 +140,45 @@ section .text
 
 ; W[4c..4c+3] of the 8 lanes at offset rax to the stack: register m holds
 ; lanes m and m + 4 (one per 128-bit half), then a 4x4 transpose per half.
+; The state is in the SAVE area here, so any register is free.
 %macro LOAD_WORDS 1
 %assign m 0
 %rep 4
 	mov	r8, [rsi + 8 * m]
 	mov	r9, [rsi + 8 * (m + 4)]
-	vmovdqu	xmm %+ %eval(8 + m), [r8 + rax + 16 * (%1)]
-	vinserti128 ymm %+ %eval(8 + m), ymm %+ %eval(8 + m), [r9 + rax + 16 * (%1)], 1
-	vpshufb	ymm %+ %eval(8 + m), ymm %+ %eval(8 + m), [BSWAP]
+	vmovdqu	xmm %+ %eval(m), [r8 + rax + 16 * (%1)]
+	vinserti128 ymm %+ %eval(m), ymm %+ %eval(m), [r9 + rax + 16 * (%1)], 1
+	vpshufb	ymm %+ %eval(m), ymm %+ %eval(m), [BSWAP]
 %assign m m + 1
 %endrep
-	vpunpckldq T4, T0, T1			; words 0, 1 of lanes 0, 1
-	vpunpckhdq T5, T0, T1			; words 2, 3
-	vpunpckldq T0, T2, T3
-	vpunpckhdq T1, T2, T3
-	vpunpcklqdq T2, T4, T0
-	vpunpckhqdq T3, T4, T0
-	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 0)], T2
-	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 1)], T3
-	vpunpcklqdq T2, T5, T1
-	vpunpckhqdq T3, T5, T1
-	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 2)], T2
-	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 3)], T3
+	vpunpckldq ymm4, ymm0, ymm1		; words 0, 1 of lanes 0, 1
+	vpunpckhdq ymm5, ymm0, ymm1		; words 2, 3
+	vpunpckldq ymm6, ymm2, ymm3
+	vpunpckhdq ymm7, ymm2, ymm3
+	vpunpcklqdq ymm0, ymm4, ymm6
+	vpunpckhqdq ymm1, ymm4, ymm6
+	vpunpcklqdq ymm2, ymm5, ymm7
+	vpunpckhqdq ymm3, ymm5, ymm7
+	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 0)], ymm0
+	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 1)], ymm1
+	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 2)], ymm2
+	vmovdqa	[rsp + WOFF + 32 * (4 * (%1) + 3)], ymm3
 %endmacro
 
-%macro SAVE_STATE 0
-	vmovdqa	[rsp + SAVE + 0 * 32], A
-	vmovdqa	[rsp + SAVE + 1 * 32], B
-	vmovdqa	[rsp + SAVE + 2 * 32], C
-	vmovdqa	[rsp + SAVE + 3 * 32], D
-	vmovdqa	[rsp + SAVE + 4 * 32], E
-	vmovdqa	[rsp + SAVE + 5 * 32], F
-	vmovdqa	[rsp + SAVE + 6 * 32], G
-	vmovdqa	[rsp + SAVE + 7 * 32], H
+%macro LOAD_STATE 0
+	CANON
+	vmovdqa	A, [rsp + SAVE + 0 * 32]
+	vmovdqa	B, [rsp + SAVE + 1 * 32]
+	vmovdqa	C, [rsp + SAVE + 2 * 32]
+	vmovdqa	D, [rsp + SAVE + 3 * 32]
+	vmovdqa	E, [rsp + SAVE + 4 * 32]
+	vmovdqa	F, [rsp + SAVE + 5 * 32]
+	vmovdqa	G, [rsp + SAVE + 6 * 32]
+	vmovdqa	H, [rsp + SAVE + 7 * 32]
 	vpxor	BC, B, C
 %endmacro
 
+; SAVE += a..h: the feed-forward at the end of a block.
 %macro FEED_FORWARD 0
 	vpaddd	A, A, [rsp + SAVE + 0 * 32]
 	vpaddd	B, B, [rsp + SAVE + 1 * 32]
@@ -168,6 +188,14 @@ section .text
 	vpaddd	F, F, [rsp + SAVE + 5 * 32]
 	vpaddd	G, G, [rsp + SAVE + 6 * 32]
 	vpaddd	H, H, [rsp + SAVE + 7 * 32]
+	vmovdqa	[rsp + SAVE + 0 * 32], A
+	vmovdqa	[rsp + SAVE + 1 * 32], B
+	vmovdqa	[rsp + SAVE + 2 * 32], C
+	vmovdqa	[rsp + SAVE + 3 * 32], D
+	vmovdqa	[rsp + SAVE + 4 * 32], E
+	vmovdqa	[rsp + SAVE + 5 * 32], F
+	vmovdqa	[rsp + SAVE + 6 * 32], G
+	vmovdqa	[rsp + SAVE + 7 * 32], H
 %endmacro
 
 ; void mbv_sha256_x8_avx2(uint32_t st[8][8], const uint8_t *const data[8],
@@ -179,14 +207,12 @@ mbv_sha256_x8_avx2:
 	mov	rbp, rsp
 	sub	rsp, FRAME
 	and	rsp, -64
-	vmovdqu	A, [rdi + 0 * 32]
-	vmovdqu	B, [rdi + 1 * 32]
-	vmovdqu	C, [rdi + 2 * 32]
-	vmovdqu	D, [rdi + 3 * 32]
-	vmovdqu	E, [rdi + 4 * 32]
-	vmovdqu	F, [rdi + 5 * 32]
-	vmovdqu	G, [rdi + 6 * 32]
-	vmovdqu	H, [rdi + 7 * 32]
+%assign j 0
+%rep 8
+	vmovdqu	ymm0, [rdi + 32 * j]
+	vmovdqa	[rsp + SAVE + 32 * j], ymm0
+%assign j j + 1
+%endrep
 	xor	eax, eax			; byte offset into every lane
 	test	rdx, rdx
 	jz	.final
@@ -195,10 +221,10 @@ mbv_sha256_x8_avx2:
 	LOAD_WORDS 1
 	LOAD_WORDS 2
 	LOAD_WORDS 3
-	SAVE_STATE
+	LOAD_STATE
 %assign t 0
 %rep 64
-	ROUND	t
+	ROUND_W	t
 %if t < 48
 	SCHED	t
 %endif
@@ -211,22 +237,20 @@ mbv_sha256_x8_avx2:
 .final:
 	test	rcx, rcx
 	jz	.store
-	SAVE_STATE
+	LOAD_STATE
 %assign t 0
 %rep 64
-	ROUND	t, wk
+	ROUND_WK t
 %assign t t + 1
 %endrep
 	FEED_FORWARD
 .store:
-	vmovdqu	[rdi + 0 * 32], A
-	vmovdqu	[rdi + 1 * 32], B
-	vmovdqu	[rdi + 2 * 32], C
-	vmovdqu	[rdi + 3 * 32], D
-	vmovdqu	[rdi + 4 * 32], E
-	vmovdqu	[rdi + 5 * 32], F
-	vmovdqu	[rdi + 6 * 32], G
-	vmovdqu	[rdi + 7 * 32], H
+%assign j 0
+%rep 8
+	vmovdqa	ymm0, [rsp + SAVE + 32 * j]
+	vmovdqu	[rdi + 32 * j], ymm0
+%assign j j + 1
+%endrep
 	vzeroupper
 	mov	rsp, rbp
 	pop	rbp

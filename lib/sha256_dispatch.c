@@ -83,7 +83,7 @@ static unsigned int call_cost(const struct mbv_sha256_impl *impl)
 	if (impl == &impl_x16_avx512)
 		return 11100;
 	if (impl == &impl_x8_avx2)
-		return 19900;
+		return 17800;
 	if (impl == &impl_ni_x4)
 		return 5370;
 	if (impl == &impl_ni_x2)
