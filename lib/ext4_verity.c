@@ -346,36 +346,63 @@ static errcode_t map_run(ext2_extent_handle_t h, uint64_t lblk, blk64_t pblk,
 	return 0;
 }
 
-/* Count the reserved blocks as used and add them to the inode's extent tree. */
+/* eh_depth of the extent header in i_block: 0 when every extent is in the inode. */
+static unsigned int extent_depth(const struct ext4_file *f)
+{
+	return get_le16((const uint8_t *)f->inode.i_block + 6);
+}
+
+/*
+ * Reference the reserved blocks.  On disk, in this order: the bitmaps count
+ * them as used (a crash now only leaks them); the extent blocks outside the
+ * inode, if any; then the inode with the new extents, i_blocks and
+ * EXT4_VERITY_FL in one write, so initialized extents past EOF never show
+ * without the flag when the extent tree lives in the inode (e2fsck would
+ * otherwise "fix" i_size).  Blocks are counted before a failure is undone.
+ */
 static int commit_blocks(struct enable_ctx *c)
 {
 	struct ext4_file *f = c->f;
 	ext2_filsys fs = f->fs;
 	ext2_extent_handle_t h = NULL;
 	uint64_t mapped_end = c->meta_lblk;
+	const char *what = "cannot update the extent tree";
 	errcode_t r;
 	size_t i;
 
 	for (i = 0; i < c->n_runs; i++)
 		ext2fs_block_alloc_stats_range(fs, c->runs[i].pblk, (blk_t)c->runs[i].len, +1);
 	c->reserved = false;
+	r = ext2fs_flush(fs);
+	if (r) {
+		what = "cannot write the bitmaps";
+		goto undo;
+	}
 	r = ext2fs_extent_open2(fs, f->ino, (struct ext2_inode *)&f->inode, &h);
 	for (i = 0; !r && i < c->n_runs; i++)
 		r = map_run(h, c->runs[i].lblk, c->runs[i].pblk, c->runs[i].len, &mapped_end);
-	if (!h)
-		goto out;
-	ext2fs_extent_free(h);
+	if (h)
+		ext2fs_extent_free(h);
+	/* Extent blocks outside the inode go first: the inode, with the flag, last. */
+	if (!r && extent_depth(f) > 0)
+		r = io_channel_flush(fs->io);
 	if (!r)
 		r = ext2fs_iblk_add_blocks(fs, (struct ext2_inode *)&f->inode,
 					   c->end_lblk - c->meta_lblk);
-	if (!r)
+	if (!r) {
+		f->inode.i_flags |= EXT4_VERITY_INODE_FL;
 		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
 					    sizeof(f->inode));
+	}
+	if (!r)
+		r = ext2fs_flush(fs);
 	if (!r)
 		return 0;
-out:
-	/* Undo: unmap what was mapped (freeing it), free what was not. */
-	mbv_e4_fail(f, mbv_e4_errno(r), "cannot update the extent tree: %s", mbv_e4_strerror(r));
+	what = "cannot write the inode";
+	f->inode.i_flags &= ~EXT4_VERITY_INODE_FL;
+undo:
+	/* Unmap what was mapped (freeing it), free what was not. */
+	mbv_e4_fail(f, mbv_e4_errno(r), "%s: %s", what, mbv_e4_strerror(r));
 	if (mapped_end > c->meta_lblk)
 		ext2fs_punch(fs, f->ino, (struct ext2_inode *)&f->inode, NULL, c->meta_lblk,
 			     EXT4_MAX_LBLK_END - 1);
@@ -567,29 +594,20 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (err)
 		goto out;
 
-	/* Now reference the blocks: bitmaps, extent tree, i_blocks. */
+	if (!ext2fs_has_feature_verity(fs->super)) {
+		/* --set-feature: on disk before any inode can carry the flag. */
+		ext2fs_set_feature_verity(fs->super);
+		ext2fs_mark_super_dirty(fs);
+		r = ext2fs_flush(fs);
+		if (r) {
+			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot set the verity feature: %s",
+					  mbv_e4_strerror(r));
+			goto out;
+		}
+	}
 	err = commit_blocks(&c);
 	if (err)
 		goto out;
-	if (!ext2fs_has_feature_verity(fs->super)) {
-		ext2fs_set_feature_verity(fs->super);
-		ext2fs_mark_super_dirty(fs);
-	}
-	r = ext2fs_flush(fs);
-	if (r) {
-		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot flush the image: %s", mbv_e4_strerror(r));
-		goto out;
-	}
-
-	/* Last, the flag that makes it a verity file. */
-	f.inode.i_flags |= EXT4_VERITY_INODE_FL;
-	r = ext2fs_write_inode_full(fs, ino, (struct ext2_inode *)&f.inode, sizeof(f.inode));
-	if (!r)
-		r = io_channel_flush(fs->io);
-	if (r) {
-		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot write the inode: %s", mbv_e4_strerror(r));
-		goto out;
-	}
 	if (res)
 		*res = result;
 	err = 0;
