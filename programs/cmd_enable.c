@@ -11,8 +11,10 @@
 
 static const char enable_usage[] =
 	"mbverity enable IMAGE PATH... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
-	"       [--salt=SALT] [--signature=SIGFILE] [--set-feature] [--threads=N]\n"
-	"   or: mbverity enable --all IMAGE [tree options] [--threads=N] [--quiet]";
+	"       [--salt=SALT] [--signature=SIGFILE | --key=PEM --cert=PEM]\n"
+	"       [--set-feature] [--threads=N]\n"
+	"   or: mbverity enable --all IMAGE [tree options] [--key=PEM --cert=PEM]\n"
+	"       [--threads=N] [--quiet]";
 
 void image_error(void *ctx, const char *msg)
 {
@@ -27,6 +29,7 @@ void image_error(void *ctx, const char *msg)
 /* enable --all: every regular file of the image, in path order, like mkfs. */
 static int enable_all_files(const char *image, const struct tree_options *t,
 			    const char *sig_path, bool set_feature,
+			    const char *key, const char *cert,
 			    unsigned int threads, bool quiet)
 {
 	struct file_selection everything = { 0 };
@@ -40,7 +43,7 @@ static int enable_all_files(const char *image, const struct tree_options *t,
 		return usage_error(enable_usage, "--all does not go with --signature or --set-feature");
 	if (check_tree_options(t) != 0)
 		return 2;
-	err = enable_session_open(&s, image, image, t, NULL, NULL, threads, quiet,
+	err = enable_session_open(&s, image, image, t, key, cert, threads, quiet,
 				  source_date_epoch());
 	if (err)
 		return 1;
@@ -53,6 +56,8 @@ int cmd_enable(int argc, char **argv)
 	static const struct option longopts[] = {
 		TREE_LONG_OPTIONS,
 		{ "signature", required_argument, NULL, OPT_SIGNATURE },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "set-feature", no_argument, NULL, OPT_SET_FEATURE },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "all", no_argument, NULL, OPT_ALL },
@@ -65,7 +70,9 @@ int cmd_enable(int argc, char **argv)
 	struct mbv_pool *pool = NULL;
 	struct tree_options t;
 	struct image_msg m;
-	const char *sig_path = NULL, *image;
+	const char *sig_path = NULL, *image, *key = NULL, *cert = NULL;
+	uint8_t **sigs = NULL;	/* per file, made before any write (--key) */
+	size_t *sig_sizes = NULL;
 	uint8_t *sig = NULL;
 	size_t sig_size = 0;
 	uint32_t *inos = NULL;
@@ -83,6 +90,8 @@ int cmd_enable(int argc, char **argv)
 				return 2;
 			break;
 		case OPT_SIGNATURE: sig_path = optarg; break;
+		case OPT_KEY: key = optarg; break;
+		case OPT_CERT: cert = optarg; break;
 		case OPT_SET_FEATURE: set_feature = true; break;
 		case OPT_ALL: all = true; break;
 		case OPT_QUIET: quiet = true; break;
@@ -97,9 +106,13 @@ int cmd_enable(int argc, char **argv)
 			return usage_error(enable_usage, "bad option");
 		}
 	}
+	if (!key != !cert)
+		return usage_error(enable_usage, "--key and --cert go together");
+	if (key && sig_path)
+		return usage_error(enable_usage, "--signature does not go with --key");
 	if (all)
 		return enable_all_files(argc - optind == 1 ? argv[optind] : NULL, &t,
-					sig_path, set_feature, threads, quiet);
+					sig_path, set_feature, key, cert, threads, quiet);
 	if (argc - optind < 2)
 		return usage_error(enable_usage, "need an IMAGE and at least one PATH");
 	if (check_tree_options(&t) != 0)
@@ -128,7 +141,9 @@ int cmd_enable(int argc, char **argv)
 		}
 	}
 	inos = calloc((size_t)n, sizeof(*inos));
-	if (!inos) {
+	sigs = calloc((size_t)n, sizeof(*sigs));
+	sig_sizes = calloc((size_t)n, sizeof(*sig_sizes));
+	if (!inos || !sigs || !sig_sizes) {
 		error_msg("out of memory");
 		goto out;
 	}
@@ -161,10 +176,27 @@ int cmd_enable(int argc, char **argv)
 				image_error(&m, "the same file is given twice");
 				goto out;
 			}
+		if (key) {
+			/* The signature's size fixes the layout: sign before any write. */
+			struct mbv_tree_result res;
+
+			if (image_file_digest_of(fs, image, &t, inos[i], m.path, &res) != 0 ||
+			    sign_digest_or_error(res.hash_algorithm, res.digest, m.path, key,
+						 cert, &sigs[i], &sig_sizes[i]) != 0)
+				goto out;
+			p.signature = sigs[i];
+			p.sig_size = (uint32_t)sig_sizes[i];
+			if (mbv_ext4_enable(fs, inos[i], &p, NULL, image_error, &m) != 0)
+				goto out;
+		}
 	}
 	p.flags &= ~MBV_EXT4_ENABLE_CHECK_ONLY;
 	for (i = 0; i < n; i++) {
 		m.path = argv[optind + 1 + i];
+		if (key) {
+			p.signature = sigs[i];
+			p.sig_size = (uint32_t)sig_sizes[i];
+		}
 		if (mbv_ext4_enable(fs, inos[i], &p, NULL, image_error, &m) != 0)
 			goto out;
 	}
@@ -175,6 +207,10 @@ out:
 		status = 1;
 	mbv_pool_free(pool);
 	free(inos);
+	for (i = 0; sigs && i < n; i++)
+		free(sigs[i]);
+	free(sigs);
+	free(sig_sizes);
 	free(sig);
 	return status;
 }

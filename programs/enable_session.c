@@ -88,6 +88,15 @@ static int image_file_digest(struct enable_session *s, const struct image_file *
 	return err;
 }
 
+int image_file_digest_of(ext2_filsys fs, const char *image, const struct tree_options *tree,
+			 ext2_ino_t ino, const char *path, struct mbv_tree_result *res)
+{
+	struct enable_session s = { .fs = fs, .image = image, .tree = tree };
+	struct image_file f = { .path = (char *)path, .ino = ino };
+
+	return image_file_digest(&s, &f, res);
+}
+
 /* Enable one file, signing its digest first when a key is given. */
 static int enable_one(struct enable_session *s, const struct image_file *f,
 		      struct mbv_tree_result *res)
