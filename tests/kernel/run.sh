@@ -162,14 +162,14 @@ run_kernel() {
 	mkdir -p "$W"
 	: >"$W/host-results"
 	: >"$W/guest-results"
-	kroot=$("$MBVK_DIR/fetch-kernel.sh" "$suite") || {
+	kroot=$(bash "$MBVK_DIR/fetch-kernel.sh" "$suite") || {
 		hfail "fetch:$suite" "cannot obtain the $suite kernel"
 		return
 	}
 	kver=$(cat "$kroot/KVER")
 	KERNEL=$kroot/boot/vmlinuz-$kver
 	mbvk_log "$suite: kernel $kver"
-	"$MBVK_DIR/mkinitramfs.sh" "$kroot" "$W/base.cpio.gz" || {
+	bash "$MBVK_DIR/mkinitramfs.sh" "$kroot" "$W/base.cpio.gz" || {
 		hfail "initramfs:$suite" "mkinitramfs failed"
 		return
 	}
