@@ -42,6 +42,8 @@ struct verify_ctx {
 	struct bad_blocks differs[MBV_MAX_LEVELS];
 	struct bad_blocks data;		/* data blocks whose hash differs */
 	uint8_t *stored;		/* one tree block */
+	/* Data block hashes compared, and how many differ (all: a bad salt). */
+	uint64_t leaf_hashes, leaf_hashes_differ;
 };
 
 static void __attribute__((format(printf, 7, 8)))
@@ -267,6 +269,11 @@ static int compare_block(void *ctx, const void *block, size_t size, uint64_t off
 	err = read_stored(v, v->stored, offset);
 	if (err)
 		return err;
+	for (j = 0; level == 0 && j < hpb && index * hpb + j < v->g.data_blocks; j++) {
+		v->leaf_hashes++;
+		if (memcmp((const uint8_t *)block + j * ds, v->stored + j * ds, ds))
+			v->leaf_hashes_differ++;
+	}
 	if (!memcmp(block, v->stored, size))
 		return 0;
 	note(&v->differs[level], index);
@@ -308,7 +315,9 @@ static void report_tree(struct verify_ctx *v, const struct mbv_tree_result *rebu
 		total += v->g.level_blocks[level];
 		bad += v->inconsistent[level].count;
 	}
-	if (v->raw_failures == total && total > 1) {
+	/* One bad block spoils one hash: every one differing means another salt. */
+	if (v->raw_failures == total &&
+	    (total > 1 || (v->leaf_hashes > 1 && v->leaf_hashes_differ == v->leaf_hashes))) {
 		report(v, MBV_EXT4_BAD_DESCRIPTOR, 0, 0, 1, "salt",
 		       "descriptor field salt (or hash_algorithm): no stored tree block "
 		       "matches its parent hash");
