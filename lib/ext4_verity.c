@@ -301,47 +301,92 @@ static void unreserve_blocks(struct enable_ctx *c)
 }
 
 /*
- * Map [lblk, lblk + len) to [pblk, ...) in the extent tree, as initialized
- * extents of up to 32768 blocks.  *@mapped_end tells how far it got.
+ * Map [lblk, lblk + len) to [pblk, ...) as unwritten extents of up to 32767
+ * blocks, one insert each: never merged with a neighbour, and allowed past
+ * EOF on a file without the verity flag (as fallocate's).  *@mapped_end
+ * tells how far it got.
  */
 static errcode_t map_run(ext2_extent_handle_t h, uint64_t lblk, blk64_t pblk,
 			 uint64_t len, uint64_t *mapped_end)
 {
-	struct ext2fs_extent e;
+	struct ext2fs_extent e, cur;
 	errcode_t r;
 
 	while (len) {
-		uint64_t room, grow;
+		uint64_t n = len < EXT_UNINIT_MAX_LEN ? len : EXT_UNINIT_MAX_LEN;
+		int op = EXT2_EXTENT_INSERT_AFTER;
 
-		/* set_bmap creates the extent (or appends to a neighbour)... */
-		r = ext2fs_extent_set_bmap(h, lblk, pblk, 0);
+		/* Nothing is mapped from the metadata on: land after the last extent. */
+		r = ext2fs_extent_goto(h, lblk);
+		if (!r)
+			return EXT2_ET_EXTENT_LEAF_BAD;
+		if (r != EXT2_ET_EXTENT_NOT_FOUND)
+			return r;
+		r = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur);
+		if (r == EXT2_ET_NO_CURRENT_NODE)
+			op = 0;		/* an empty tree */
+		else if (r)
+			return r;
+		else if (cur.e_lblk > lblk)
+			op = 0;
+		e.e_lblk = lblk;
+		e.e_pblk = pblk;
+		e.e_len = (uint32_t)n;
+		e.e_flags = EXT2_EXTENT_FLAGS_UNINIT;
+		r = ext2fs_extent_insert(h, op, &e);
+		if (!r)
+			r = ext2fs_extent_fix_parents(h);
 		if (r)
 			return r;
-		*mapped_end = lblk + 1;
-		/* ...then one replace grows it over the rest of the run. */
-		r = ext2fs_extent_goto(h, lblk);
+		lblk += n;
+		pblk += n;
+		len -= n;
+		*mapped_end = lblk;
+	}
+	return 0;
+}
+
+/* Turn the metadata's unwritten extents into written ones through @h. */
+static errcode_t convert_extents(ext2_extent_handle_t h, uint64_t from, uint64_t end)
+{
+	struct ext2fs_extent e;
+	errcode_t r;
+
+	while (from < end) {
+		r = ext2fs_extent_goto(h, from);
 		if (!r)
 			r = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
 		if (r)
 			return r;
-		if (e.e_lblk > lblk || e.e_lblk + e.e_len != lblk + 1 ||
-		    e.e_pblk + (lblk - e.e_lblk) != pblk ||
-		    (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
+		if (e.e_lblk != from || !(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
 			return EXT2_ET_EXTENT_LEAF_BAD;
-		room = EXT_INIT_MAX_LEN - e.e_len;
-		grow = len - 1 < room ? len - 1 : room;
-		if (grow) {
-			e.e_len += (uint32_t)grow;
-			r = ext2fs_extent_replace(h, 0, &e);
-			if (!r)
-				r = ext2fs_extent_fix_parents(h);
-			if (r)
-				return r;
-		}
-		lblk += 1 + grow;
-		pblk += 1 + grow;
-		len -= 1 + grow;
-		*mapped_end = lblk;
+		e.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+		r = ext2fs_extent_replace(h, 0, &e);
+		if (r)
+			return r;
+		from += e.e_len;
+	}
+	return 0;
+}
+
+/*
+ * The same for a tree that lives in the inode, on the in-memory i_block
+ * only, so that the caller writes it with the flag in one inode write.
+ */
+static errcode_t convert_in_inode(struct ext4_file *f, uint64_t from)
+{
+	uint8_t *ib = (uint8_t *)f->inode.i_block;
+	unsigned int i, n = get_le16(ib + 2);
+
+	if (get_le16(ib) != 0xf30a || n > 4)
+		return EXT2_ET_EXTENT_HEADER_BAD;
+	for (i = 0; i < n; i++) {
+		uint8_t *x = ib + 12 + 12 * i;
+		uint16_t len = get_le16(x + 4);
+
+		/* ee_len above 32768 marks an unwritten extent. */
+		if (get_le32(x) >= from && len > EXT_INIT_MAX_LEN)
+			put_le16(x + 4, (uint16_t)(len - EXT_INIT_MAX_LEN));
 	}
 	return 0;
 }
@@ -354,11 +399,14 @@ static unsigned int extent_depth(const struct ext4_file *f)
 
 /*
  * Reference the reserved blocks.  On disk, in this order: the bitmaps count
- * them as used (a crash now only leaks them); the extent blocks outside the
- * inode, if any; then the inode with the new extents, i_blocks and
- * EXT4_VERITY_FL in one write, so initialized extents past EOF never show
- * without the flag when the extent tree lives in the inode (e2fsck would
- * otherwise "fix" i_size).  Blocks are counted before a failure is undone.
+ * them as used (a crash now only leaks them); the extent tree maps them as
+ * unwritten, i_blocks counting them (still a plain file, which e2fsck
+ * accepts); then they turn written together with EXT4_VERITY_FL - in one
+ * inode write when the tree lives in the inode, else the extent blocks
+ * first and the inode with the flag last.  So the flag never shows without
+ * the metadata, and written extents past EOF never show without the flag
+ * unless in an extent block (e2fsck then drops them; it never grows
+ * i_size).  A failure frees what was taken.
  */
 static int commit_blocks(struct enable_ctx *c)
 {
@@ -367,6 +415,7 @@ static int commit_blocks(struct enable_ctx *c)
 	ext2_extent_handle_t h = NULL;
 	uint64_t mapped_end = c->meta_lblk;
 	const char *what = "cannot update the extent tree";
+	bool iblk_added = false;
 	errcode_t r;
 	size_t i;
 
@@ -378,17 +427,31 @@ static int commit_blocks(struct enable_ctx *c)
 		what = "cannot write the bitmaps";
 		goto undo;
 	}
-	r = ext2fs_extent_open2(fs, f->ino, (struct ext2_inode *)&f->inode, &h);
+	/* i_blocks first, so each inode write of the inserts carries it. */
+	r = ext2fs_iblk_add_blocks(fs, (struct ext2_inode *)&f->inode,
+				   c->end_lblk - c->meta_lblk);
+	if (!r)
+		iblk_added = true;
+	if (!r)
+		r = ext2fs_extent_open2(fs, f->ino, (struct ext2_inode *)&f->inode, &h);
 	for (i = 0; !r && i < c->n_runs; i++)
 		r = map_run(h, c->runs[i].lblk, c->runs[i].pblk, c->runs[i].len, &mapped_end);
+	if (!r)
+		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
+					    sizeof(f->inode));
+	if (!r)
+		r = ext2fs_flush(fs);
+	if (!r) {
+		if (extent_depth(f) == 0) {
+			r = convert_in_inode(f, c->meta_lblk);
+		} else {
+			r = convert_extents(h, c->meta_lblk, c->end_lblk);
+			if (!r)
+				r = io_channel_flush(fs->io);
+		}
+	}
 	if (h)
 		ext2fs_extent_free(h);
-	/* Extent blocks outside the inode go first: the inode, with the flag, last. */
-	if (!r && extent_depth(f) > 0)
-		r = io_channel_flush(fs->io);
-	if (!r)
-		r = ext2fs_iblk_add_blocks(fs, (struct ext2_inode *)&f->inode,
-					   c->end_lblk - c->meta_lblk);
 	if (!r) {
 		f->inode.i_flags |= EXT4_VERITY_INODE_FL;
 		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
@@ -403,6 +466,13 @@ static int commit_blocks(struct enable_ctx *c)
 undo:
 	/* Unmap what was mapped (freeing it), free what was not. */
 	mbv_e4_fail(f, mbv_e4_errno(r), "%s: %s", what, mbv_e4_strerror(r));
+	if (iblk_added) {
+		/* punch takes back what it unmaps; the rest was never mapped. */
+		ext2fs_iblk_sub_blocks(fs, (struct ext2_inode *)&f->inode,
+				       c->end_lblk - mapped_end);
+		ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
+					sizeof(f->inode));
+	}
 	if (mapped_end > c->meta_lblk)
 		ext2fs_punch(fs, f->ino, (struct ext2_inode *)&f->inode, NULL, c->meta_lblk,
 			     EXT4_MAX_LBLK_END - 1);

@@ -476,6 +476,155 @@ START_TEST(test_helpers_and_walk)
 }
 END_TEST
 
+/*
+ * Crash order.  Writes go through a copy of unix_io's manager, write-through
+ * (each write reaches the file at once, in program order), and all writes
+ * after the first @budget are dropped, as if the process died there.  Every
+ * such prefix must keep the file's data, never show the verity flag without
+ * its metadata, and leave at most what e2fsck repairs without touching
+ * i_size: leaked blocks, or extents past EOF on a non-verity file.
+ */
+static struct struct_io_manager crash_manager;
+static long budget;
+
+static errcode_t crash_write_blk64(io_channel ch, unsigned long long blk, int count,
+				   const void *buf)
+{
+	if (budget == 0)
+		return 0;
+	budget--;
+	return unix_io_manager->write_blk64(ch, blk, count, buf);
+}
+
+static errcode_t crash_write_blk(io_channel ch, unsigned long blk, int count, const void *buf)
+{
+	return crash_write_blk64(ch, blk, count, buf);
+}
+
+/*
+ * libext2fs updates the primary superblock field by field with write_byte:
+ * those writes take no budget, so each superblock update is all or nothing
+ * here (a tear inside it is libext2fs's, and e2fsck falls back to a backup).
+ */
+static errcode_t crash_write_byte(io_channel ch, unsigned long off, int size, const void *buf)
+{
+	if (budget == 0)
+		return 0;
+	return unix_io_manager->write_byte(ch, off, size, buf);
+}
+
+/* e2fsck -fn is clean, or complains only about what a crash may leave. */
+static void fsck_tolerable(const char *what, long n)
+{
+	static const char *const allowed[] = {
+		"e2fsck ", "Pass ", "Block bitmap differences", "Free blocks count wrong",
+		"end of extent exceeds allowed value", "(logical block",
+		/* An extent block and the inode are two writes: accounting only. */
+		", i_blocks is ",
+		"IGNORED", "WARNING: Filesystem still has errors", " files (",
+		"block bitmap does not match checksum",
+	};
+	char cmd[1024], line[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "PATH=$PATH:/usr/sbin:/sbin e2fsck -fn %s 2>&1", path("img"));
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p)) {
+		size_t i;
+		/* The question after a tolerated problem, on its own line. */
+		bool ok = line[0] == '\n' || strncmp(line, "Fix? no", 7) == 0 ||
+			  strncmp(line, "Clear? no", 9) == 0;
+
+		for (i = 0; !ok && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+			ok = strstr(line, allowed[i]) != NULL;
+		ck_assert_msg(ok, "%s, crash after %ld writes: e2fsck says %s", what, n, line);
+	}
+	pclose(p);
+}
+
+static void check_after_crash(const char *name, const uint8_t *want, size_t size, long n)
+{
+	struct msgs m = { .count = 0 };
+	struct ext2_inode_large inode = { 0 };
+	ext2_filsys fs;
+	ext2_file_t file;
+	ext2_ino_t ino;
+	uint8_t *got = malloc(size + 1);
+	unsigned int done = 0;
+
+	fsck_tolerable(name, n);
+	ck_assert_int_eq(ext2fs_open(path("img"), EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS,
+				     0, 0, unix_io_manager, &fs), 0);
+	ino = lookup(fs, name);
+	ck_assert_int_eq(ext2fs_read_inode_full(fs, ino, (struct ext2_inode *)&inode,
+						sizeof(inode)), 0);
+	ck_assert_uint_eq(EXT2_I_SIZE(&inode), size);
+	ck_assert_int_eq(ext2fs_file_open(fs, ino, 0, &file), 0);
+	ck_assert_int_eq(ext2fs_file_read(file, got, (unsigned int)size + 1, &done), 0);
+	ck_assert_uint_eq(done, size);
+	ck_assert_msg(memcmp(got, want, size) == 0, "%s: data changed after %ld writes", name, n);
+	ext2fs_file_close(file);
+	if (inode.i_flags & 0x00100000)
+		ck_assert_msg(mbv_ext4_verify(fs, ino, NULL, NULL, NULL, NULL, on_error, &m) == 0,
+			      "%s: verity flag without sound metadata after %ld writes: %s",
+			      name, n, m.last);
+	ext2fs_close(fs);
+	free(got);
+}
+
+/* _i: 0 = "medium" (extents in the inode), 1 = "frag" (an extent tree block). */
+START_TEST(test_crash_order)
+{
+	const char *name = _i ? "frag" : "medium";
+	size_t size;
+	uint8_t *want;
+	long n, total = -1;
+
+	crash_manager = *unix_io_manager;
+	crash_manager.write_blk = crash_write_blk;
+	crash_manager.write_blk64 = crash_write_blk64;
+	crash_manager.write_byte = crash_write_byte;
+	want = _i ? read_file(path("src/frag"), &size) : data[2];
+	if (!_i)
+		size = files[2].size;
+	for (n = 0; total < 0 || n <= total; n++) {
+		struct mbv_ext4_enable_params p = { 0 };
+		struct msgs m = { .count = 0 };
+		ext2_filsys fs;
+		int err;
+
+		fresh_image();
+		fs = open_fs(true);
+		if (n == 0) {
+			struct ext2_inode inode;
+
+			/* eh_depth: 0 for medium, above 0 for frag. */
+			ck_assert_int_eq(ext2fs_read_inode(fs, lookup(fs, name), &inode), 0);
+			ck_assert_int_eq(((const uint8_t *)inode.i_block)[6] != 0, _i);
+		}
+		fs->io->manager = &crash_manager;
+		fs->io->flags |= CHANNEL_FLAGS_WRITETHROUGH;
+		budget = total < 0 ? -1 : n;
+		p.version = 1;
+		err = mbv_ext4_enable(fs, lookup(fs, name), &p, NULL, on_error, &m);
+		if (total < 0) {
+			ck_assert_msg(err == 0, "%s: enable failed: %s", name, m.last);
+			/* The first run counts the writes of a whole enable. */
+			total = -budget - 1;
+			ck_assert_int_gt(total, 3);
+			ext2fs_free(fs);
+			n = -1;
+			continue;
+		}
+		ext2fs_free(fs);	/* the crash: nothing more reaches the file */
+		check_after_crash(name, want, size, n);
+	}
+	if (_i)
+		free(want);
+}
+END_TEST
+
 static Suite *ext4_suite(void)
 {
 	Suite *s = suite_create("ext4");
@@ -487,6 +636,7 @@ static Suite *ext4_suite(void)
 	tcase_add_test(tc, test_signature_stored);
 	tcase_add_loop_test(tc, test_verify_names_the_place, 0, 5);
 	tcase_add_test(tc, test_helpers_and_walk);
+	tcase_add_loop_test(tc, test_crash_order, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -519,6 +669,20 @@ int main(void)
 	}
 	if (!write_file_ok(path("small.src"), data[1], files[1].size))
 		return 1;
+	/* Nine islands of data: more extents than the inode holds, so a tree block. */
+	{
+		FILE *f = fopen(path("src/frag"), "wb");
+
+		if (!f)
+			return 1;
+		for (i = 0; i < 9; i++) {
+			if (fseek(f, (long)(i * 131072), SEEK_SET) != 0 ||
+			    fwrite(data[3] + i * 5000, 1, 5000, f) != 5000)
+				return 1;
+		}
+		if (fclose(f) != 0)
+			return 1;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext4 -O verity -b 4096 "
 		 "-d %s/src %s/pristine.img 16M >/dev/null 2>&1", dir, dir);
