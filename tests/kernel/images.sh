@@ -74,8 +74,13 @@ build_fs() {
 			{ head -c 8192 /dev/urandom; head -c 204800 /dev/zero
 			  head -c $((size - 8192 - 204800)) /dev/urandom; } >"$d/src$p"
 		else
-			# A nonzero first byte: an all-zero block would become a hole.
-			{ [ "$size" = 0 ] || printf M; head -c $((size > 0 ? size - 1 : 0)) /dev/urandom; } >"$d/src$p"
+			# Nonzero first and last bytes: mke2fs -d would leave an
+			# all-zero block (e.g. a 1-byte last block) as a hole.
+			{
+				[ "$size" -lt 1 ] || printf M
+				[ "$size" -lt 3 ] || head -c $((size - 2)) /dev/urandom
+				[ "$size" -lt 2 ] || printf V
+			} >"$d/src$p"
 		fi
 		total=$((total + size))
 		local id
