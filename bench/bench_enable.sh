@@ -23,7 +23,8 @@ mke2fs -q -F -t ext4 -O verity -b 4096 -d "$work/src" "$work/pristine.img" \
 sync
 
 now() { date +%s.%N; }
-best_digest= best_enable=
+best_digest=
+best_enable=
 i=0
 while [ $i -lt "$runs" ]; do
 	i=$((i + 1))

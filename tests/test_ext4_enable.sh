@@ -36,7 +36,7 @@ check_set() {
 		echo "dump $p $TMP/dumped/$(echo "$p" | tr / _)" >>"$TMP/cmds"
 	done
 	debugfs -f "$TMP/cmds" "$img" 2>/dev/null | sed -n 's/.*Flags: \(0x[0-9a-f]*\).*/\1/p' >"$TMP/flags"
-	[ "$(grep -c . "$TMP/flags")" -eq "$(echo $_paths | wc -w)" ] || fail "$img: debugfs stat"
+	[ "$(grep -c . "$TMP/flags")" -eq "$(echo "$_paths" | wc -w)" ] || fail "$img: debugfs stat"
 	while read -r fl; do
 		[ $((fl & 0x100000)) -ne 0 ] || fail "$img: a file lacks the verity flag ($fl)"
 	done <"$TMP/flags"

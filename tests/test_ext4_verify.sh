@@ -99,6 +99,7 @@ grep -q "unknown metadata type 'tree'" "$TMP/err" || fail "unknown type: $(cat "
 # A corrupt extent (metadata_csum off, so the extent itself is read).
 mkimg "$TMP/x.img" 4096 "$src" 16M -O ^metadata_csum
 "$MBVERITY" enable "$TMP/x.img" /b || fail "enable b (no csum)"
+# shellcheck disable=SC2046
 set -- $(debugfs -R 'imap /b' "$TMP/x.img" 2>/dev/null | sed -n 's/.*located at block \([0-9]*\), offset \(0x[0-9a-f]*\).*/\1 \2/p')
 [ $# -eq 2 ] || fail "debugfs imap /b"
 # i_block at inode offset 40: header (12 bytes), then the first extent's start_lo at +8.

@@ -50,7 +50,9 @@ has_verity() {
 # pblk IMG PATH LBLK: the physical block behind a logical block.
 pblk() {
 	_p=$(debugfs -R "bmap $2 $3" "$1" 2>/dev/null)
-	[ -n "$_p" ] && [ "$_p" -gt 0 ] || fail "no block $3 of $2 in $1"
+	if [ -z "$_p" ] || [ "$_p" -le 0 ]; then
+		fail "no block $3 of $2 in $1"
+	fi
 	echo "$_p"
 }
 
