@@ -40,6 +40,8 @@ struct mbv_sha512_ctx {
 
 void mbv_sha256_init(struct mbv_sha256_state *st);
 void mbv_sha256_blocks_generic(uint32_t h[8], const uint8_t *p, size_t nblocks);
+/* Expand w[0..15] of a block to its 64-word schedule, each word plus K[t]. */
+void mbv_sha256_schedule_wk(uint32_t w[64]);
 void mbv_sha256_ctx_init(struct mbv_sha256_ctx *ctx);
 void mbv_sha256_ctx_update(struct mbv_sha256_ctx *ctx, const void *p, size_t len);
 void mbv_sha256_ctx_final(struct mbv_sha256_ctx *ctx, uint8_t out[32]);

@@ -34,6 +34,20 @@ void mbv_sha256_init(struct mbv_sha256_state *st)
 	st->count = 0;
 }
 
+void mbv_sha256_schedule_wk(uint32_t w[64])
+{
+	int i;
+
+	for (i = 16; i < 64; i++) {
+		uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	for (i = 0; i < 64; i++)
+		w[i] += K[i];
+}
+
 void mbv_sha256_blocks_generic(uint32_t h[8], const uint8_t *p, size_t nblocks)
 {
 	while (nblocks--) {
@@ -42,16 +56,12 @@ void mbv_sha256_blocks_generic(uint32_t h[8], const uint8_t *p, size_t nblocks)
 
 		for (i = 0; i < 16; i++)
 			w[i] = get_be32(p + 4 * i);
-		for (i = 16; i < 64; i++) {
-			uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-			uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-		}
+		mbv_sha256_schedule_wk(w);
 		a = h[0]; b = h[1]; c = h[2]; d = h[3];
 		e = h[4]; f = h[5]; g = h[6]; hh = h[7];
 		for (i = 0; i < 64; i++) {
 			uint32_t t1 = hh + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) +
-				      ((e & f) ^ (~e & g)) + K[i] + w[i];
+				      ((e & f) ^ (~e & g)) + w[i];
 			uint32_t t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) +
 				      ((a & b) ^ (a & c) ^ (b & c));
 			hh = g; g = f; f = e; e = d + t1;

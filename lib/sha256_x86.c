@@ -21,25 +21,6 @@ typedef void sha256_kernel_fn(uint32_t *st, const uint8_t *const data[],
 sha256_kernel_fn mbv_sha256_x32_avx512, mbv_sha256_x16_avx512, mbv_sha256_x8_avx2,
 		 mbv_sha256_ni_x4, mbv_sha256_ni_x2, mbv_sha256_ni_x1;
 
-static const uint32_t K[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static inline uint32_t ror32(uint32_t x, unsigned int n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
 /*
  * W + K of the block that ends every message whose length is a multiple of
  * 64 (or of the second padding block when 56 <= len % 64): zeros, the 0x80
@@ -47,19 +28,11 @@ static inline uint32_t ror32(uint32_t x, unsigned int n)
  */
 static void const_block_wk(uint32_t wk[64], int marker, uint64_t total)
 {
-	uint32_t w[64];
-	int i;
-
-	memset(w, 0, 14 * sizeof(w[0]));
-	w[0] = marker ? 0x80000000u : 0;
-	w[14] = (uint32_t)(total >> 29);
-	w[15] = (uint32_t)(total << 3);
-	for (i = 16; i < 64; i++)
-		w[i] = w[i - 16] + w[i - 7] +
-		       (ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
-		       (ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10));
-	for (i = 0; i < 64; i++)
-		wk[i] = w[i] + K[i];
+	memset(wk, 0, 14 * sizeof(wk[0]));
+	wk[0] = marker ? 0x80000000u : 0;
+	wk[14] = (uint32_t)(total >> 29);
+	wk[15] = (uint32_t)(total << 3);
+	mbv_sha256_schedule_wk(wk);
 }
 
 /*
