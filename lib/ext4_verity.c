@@ -184,8 +184,9 @@ static int check_params(struct ext4_file *f, const struct mbv_ext4_enable_params
 	    *bs > (1u << FSVERITY_MAX_LOG_BLOCKSIZE) || *bs > f->bs)
 		return mbv_e4_fail(f, -EINVAL,
 				 "Merkle tree block size %u cannot be read by the kernel here: "
-				 "use a power of 2 from 1024 to %u (the filesystem block size is %u)",
-				 *bs, f->bs < 4096 ? f->bs : 4096, f->bs);
+				 "use %s%u (the filesystem block size is %u)", *bs,
+				 f->bs > 1024 ? "a power of 2 from 1024 to " : "",
+				 f->bs < 4096 ? f->bs : 4096, f->bs);
 	if (*bs < 2 * mbv_hash_digest_size(*alg))
 		return mbv_e4_fail(f, -EINVAL, "block size %u is too small for %s", *bs,
 				 mbv_hash_alg_name(*alg));
@@ -570,11 +571,12 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (err)
 		goto out_file;
-	err = check_inode(&f);
+	/* The kernel's order: parameters, then EEXIST and the inode, then the fs. */
+	err = check_params(&f, params, &alg, &bs);
+	if (!err)
+		err = check_inode(&f);
 	if (!err)
 		err = check_fs(&f, params->flags);
-	if (!err)
-		err = check_params(&f, params, &alg, &bs);
 	if (err)
 		goto out_file;
 
