@@ -56,11 +56,14 @@ for t in $FUZZ_TARGETS; do
 	esac
 	mkdir -p "$out/corpus/$t"
 	log=$out/fuzz_$t.log
+	# Git keeps no empty directories: a target may have no regressions yet.
+	regressions=
+	[ ! -d "$fz/regressions/$t" ] || regressions=$fz/regressions/$t
 	# The new corpus entries go to the first directory, never to the sources.
 	if MBV_FUZZ_CERT=$fz/cert.pem "$out/fuzz_$t" -max_total_time="$FUZZ_SECONDS" \
 		-max_len=$max_len -len_control=0 -timeout=30 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/$t-" \
-		"$out/corpus/$t" "$out/seeds/$t" "$fz/regressions/$t" >"$log" 2>&1; then
+		"$out/corpus/$t" "$out/seeds/$t" $regressions >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		echo "fuzz_$t: ${FUZZ_SECONDS}s, ${execs:-?} executions, no crash"
 	else
