@@ -46,6 +46,9 @@ struct enable_ctx {
 	struct partial_block part[MBV_MAX_LEVELS + 2];
 	size_t n_part;
 
+	/* Extent leaves replaced by converted copies (depth 1; see copy_leaves()). */
+	blk64_t old_leaf[4], new_leaf[4];
+	size_t n_copied;
 };
 
 static blk64_t meta_pblk(const struct enable_ctx *c, uint64_t lblk)
@@ -393,6 +396,109 @@ static errcode_t convert_in_inode(struct ext4_file *f, uint64_t from)
 }
 
 /* eh_depth of the extent header in i_block: 0 when every extent is in the inode. */
+/* Point the inode's index entry for leaf @from at leaf @to (depth 1). */
+static void repoint_leaf(struct ext4_file *f, blk64_t from, blk64_t to)
+{
+	uint8_t *ib = (uint8_t *)f->inode.i_block;
+	unsigned int i, n = get_le16(ib + 2);
+
+	for (i = 0; i < n && i < 4; i++) {
+		uint8_t *x = ib + 12 + 12 * i;
+
+		if ((get_le32(x + 4) | (blk64_t)get_le16(x + 8) << 32) == from) {
+			put_le32(x + 4, (uint32_t)to);
+			put_le16(x + 8, (uint16_t)(to >> 32));
+		}
+	}
+}
+
+/* Give back the copies (the inode keeps pointing at the old leaves). */
+static void drop_copies(struct enable_ctx *c)
+{
+	while (c->n_copied) {
+		c->n_copied--;
+		repoint_leaf(c->f, c->new_leaf[c->n_copied], c->old_leaf[c->n_copied]);
+		ext2fs_block_alloc_stats2(c->f->fs, c->new_leaf[c->n_copied], -1);
+	}
+}
+
+/* Free the old leaves once the inode points at the copies. */
+static void free_old_leaves(struct enable_ctx *c)
+{
+	while (c->n_copied) {
+		c->n_copied--;
+		ext2fs_block_alloc_stats2(c->f->fs, c->old_leaf[c->n_copied], -1);
+	}
+}
+
+/*
+ * Depth 1: the metadata extents sit in leaf blocks, their index in the
+ * inode.  Converting a leaf in place before the inode gets the flag leaves,
+ * for a moment, written extents past EOF on a plain file, which e2fsck -p
+ * does not repair.  So each leaf holding unwritten extents from @from on is
+ * copied, converted, to a new block, and the caller's one inode write both
+ * points the index at the copies and sets the flag.  The copies are on
+ * disk and counted before; the old leaves are freed after.
+ */
+static errcode_t copy_leaves(struct enable_ctx *c, uint64_t from)
+{
+	struct ext4_file *f = c->f;
+	ext2_filsys fs = f->fs;
+	uint8_t *ib = (uint8_t *)f->inode.i_block, *buf = NULL;
+	unsigned int i, j, n = get_le16(ib + 2);
+	errcode_t r;
+
+	if (get_le16(ib) != 0xf30a || n > 4)
+		return EXT2_ET_EXTENT_HEADER_BAD;
+	r = ext2fs_get_mem(fs->blocksize, &buf);
+	for (i = 0; !r && i < n; i++) {
+		uint8_t *x = ib + 12 + 12 * i;
+		blk64_t old = get_le32(x + 4) | (blk64_t)get_le16(x + 8) << 32, copy;
+		unsigned int m;
+		bool changed = false;
+
+		if (i + 1 < n && get_le32(x + 12) <= from)
+			continue;	/* the next leaf starts before the metadata */
+		r = io_channel_read_blk64(fs->io, old, 1, buf);
+		if (r)
+			break;
+		m = get_le16(buf + 2);
+		if (get_le16(buf) != 0xf30a || get_le16(buf + 6) != 0 ||
+		    12 + 12 * (size_t)m > fs->blocksize) {
+			r = EXT2_ET_EXTENT_HEADER_BAD;
+			break;
+		}
+		for (j = 0; j < m; j++) {
+			uint8_t *e = buf + 12 + 12 * j;
+			uint16_t len = get_le16(e + 4);
+
+			if (get_le32(e) >= from && len > EXT_INIT_MAX_LEN) {
+				put_le16(e + 4, (uint16_t)(len - EXT_INIT_MAX_LEN));
+				changed = true;
+			}
+		}
+		if (!changed)
+			continue;
+		r = ext2fs_new_block2(fs, old, NULL, &copy);
+		if (!r)
+			r = ext2fs_extent_block_csum_set(fs, f->ino, (struct ext3_extent_header *)buf);
+		if (!r)
+			r = io_channel_write_blk64(fs->io, copy, 1, buf);
+		if (r)
+			break;
+		ext2fs_block_alloc_stats2(fs, copy, +1);
+		c->old_leaf[c->n_copied] = old;
+		c->new_leaf[c->n_copied++] = copy;
+		repoint_leaf(f, old, copy);
+	}
+	ext2fs_free_mem(&buf);
+	if (!r)
+		r = ext2fs_flush(fs);
+	if (r)
+		drop_copies(c);
+	return r;
+}
+
 static unsigned int extent_depth(const struct ext4_file *f)
 {
 	return get_le16((const uint8_t *)f->inode.i_block + 6);
@@ -445,7 +551,10 @@ static int commit_blocks(struct enable_ctx *c)
 	if (!r) {
 		if (extent_depth(f) == 0) {
 			r = convert_in_inode(f, c->meta_lblk);
+		} else if (extent_depth(f) == 1) {
+			r = copy_leaves(c, c->meta_lblk);
 		} else {
+			/* Deeper trees (over 4 leaves of extents) are converted in place. */
 			r = convert_extents(h, c->meta_lblk, c->end_lblk);
 			if (!r)
 				r = io_channel_flush(fs->io);
@@ -460,10 +569,19 @@ static int commit_blocks(struct enable_ctx *c)
 	}
 	if (!r)
 		r = ext2fs_flush(fs);
+	if (!r && c->n_copied) {
+		free_old_leaves(c);
+		r = ext2fs_flush(fs);
+		if (r)	/* the file is verity; the old leaves stay marked in use */
+			return mbv_e4_fail(f, mbv_e4_errno(r), "cannot free the old extent "
+					   "leaves: %s (e2fsck -p repairs it)", mbv_e4_strerror(r));
+	}
 	if (!r)
 		return 0;
 	what = "cannot write the inode";
 	f->inode.i_flags &= ~EXT4_VERITY_INODE_FL;
+	/* The inode in memory points at the copies: the old leaves go. */
+	free_old_leaves(c);
 undo:
 	/* Unmap what was mapped (freeing it), free what was not. */
 	mbv_e4_fail(f, mbv_e4_errno(r), "%s: %s", what, mbv_e4_strerror(r));
@@ -609,6 +727,13 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	}
 	if (params->flags & MBV_EXT4_ENABLE_CHECK_ONLY)
 		goto out_file;
+
+	/*
+	 * libext2fs rewrites only the superblock bytes that changed, in several
+	 * writes: a kill between them leaves a checksum e2fsck -p cannot get
+	 * past.  Without its copy of the original it writes the block at once.
+	 */
+	ext2fs_free_mem(&fs->orig_super);
 
 	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
 	data_blocks = (f.size + f.bs - 1) >> f.blkbits;
