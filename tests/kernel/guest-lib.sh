@@ -73,6 +73,17 @@ g_read_err() {
 # g_eio NAME FILE
 g_eio() { g_read_err "$1" "$2" "Input/output error"; }
 
+# g_readlink NAME LINK TARGET
+g_readlink() {
+	if ! out=$(readlink "$2" 2>&1); then
+		fail "$1" "readlink: $out"
+	elif [ "$out" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "points to '$out', want '$3'"
+	fi
+}
+
 # g_enable NAME FILE FSVERITY_ENABLE_ARGS...
 g_enable() {
 	n=$1 f=$2

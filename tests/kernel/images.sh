@@ -24,6 +24,16 @@ vargs() { # ALG TREE_BS SALT -> fsverity/mbverity options
 	[ "$3" = - ] || printf -- ' --salt=%s' "$3"
 }
 
+# rnd_file FILE SIZE: random bytes with nonzero first and last bytes, since
+# mke2fs -d would leave an all-zero block (e.g. a 1-byte last block) a hole.
+rnd_file() {
+	{
+		[ "$2" -lt 1 ] || printf M
+		[ "$2" -lt 3 ] || head -c $(($2 - 2)) /dev/urandom
+		[ "$2" -lt 2 ] || printf V
+	} >"$1"
+}
+
 mk_keys() {
 	local k
 	for k in 1 2; do
@@ -74,13 +84,7 @@ build_fs() {
 			{ head -c 8192 /dev/urandom; head -c 204800 /dev/zero
 			  head -c $((size - 8192 - 204800)) /dev/urandom; } >"$d/src$p"
 		else
-			# Nonzero first and last bytes: mke2fs -d would leave an
-			# all-zero block (e.g. a 1-byte last block) as a hole.
-			{
-				[ "$size" -lt 1 ] || printf M
-				[ "$size" -lt 3 ] || head -c $((size - 2)) /dev/urandom
-				[ "$size" -lt 2 ] || printf V
-			} >"$d/src$p"
+			rnd_file "$d/src$p" "$size"
 		fi
 		total=$((total + size))
 		local id
@@ -315,4 +319,273 @@ region_cmp() { # NAME OURS THEIRS WHAT
 		why="$why differs from $4 ($(stat -c %s "$2") vs $(stat -c %s "$3") bytes, $at)"
 	fi
 	if [ -z "$why" ]; then hok "$1"; else hfail "$1" "$why"; fi
+}
+
+# ---- Whole images: `mbverity mkfs`, `mke2fs -d` + `mbverity enable --all`,
+# and the descriptor/signature corruption image (xdesc).
+
+MKFS_UUID=6d627665-7269-7479-2d6b-65726e656c21
+MKFS_TIME=1700000000
+
+# gen_tree: $W/tree (nested directories, an empty file, sizes around a block
+# and the 64 KiB metadata alignment, a ~2 MiB file, a sparse file, symlinks)
+# with $W/tree.files ("PATH SIZE") and $W/tree.links ("PATH TARGET").
+gen_tree() {
+	local t=$W/tree spec p size
+	rm -rf "$t"
+	mkdir -p "$t/a/b/c/d" "$t/e/void"
+	: >"$W/tree.files"
+	for spec in /empty:0 /a/f4095:4095 /a/f4096:4096 /a/b/f4097:4097 /a/b/c/f65535:65535 \
+		/a/b/c/f65536:65536 /a/b/c/d/f65537:65537 /big:2101571; do
+		p=${spec%:*} size=${spec#*:}
+		rnd_file "$t$p" "$size"
+		echo "$p $size" >>"$W/tree.files"
+	done
+	# 200 KiB of zeros in the middle: a hole after mke2fs -d.
+	rnd_file "$t/e/tail" 87008
+	{ head -c 8192 /dev/urandom; head -c 204800 /dev/zero; cat "$t/e/tail"; } >"$t/e/sparse"
+	rm "$t/e/tail"
+	echo "/e/sparse 300000" >>"$W/tree.files"
+	# A fast symlink (target inside the inode) and one long enough to need
+	# a block; the long one resolves to /a/b/c/d/f65537.
+	ln -s a/b/f4097 "$t/link"
+	ln -s ../a/./b/./c/./d/./././././././././././././././././././././f65537 "$t/e/longlink"
+	printf '%s\n' "/link a/b/f4097" "/e/longlink $(readlink "$t/e/longlink")" >"$W/tree.links"
+}
+
+# tree_exp FS ALG TBS SALT SIGN(0|1): $W/FS/manifest (build_fs format) and
+# fsverity-utils' digests, trees, descriptors (and key 1 signatures).
+tree_exp() {
+	local fs=$1 alg=$2 tbs=$3 salt=$4 sign=$5 d=$W/$1 p size id kind=n
+	[ "$sign" = 1 ] && kind=k1key
+	rm -rf "$d"
+	mkdir -p "$d/exp"
+	: >"$d/manifest"
+	while read -r p size; do
+		id=$(fid "$p")
+		echo "$p $size $alg $tbs $salt $kind" >>"$d/manifest"
+		sha256sum <"$W/tree$p" | cut -d' ' -f1 >"$d/exp/$id.sha"
+		# shellcheck disable=SC2046
+		fsverity digest "$W/tree$p" $(vargs "$alg" "$tbs" "$salt") \
+			--out-merkle-tree="$d/exp/$id.tree" --out-descriptor="$d/exp/$id.desc" |
+			cut -d' ' -f1 >"$d/exp/$id.digest"
+		[ "$sign" = 1 ] || continue
+		# shellcheck disable=SC2046
+		fsverity sign "$W/tree$p" "$d/exp/$id.sig" --key="$W/k1.pem" --cert="$W/c1.pem" \
+			$(vargs "$alg" "$tbs" "$salt") >/dev/null || mbvk_die "fsverity sign $p failed"
+	done <"$W/tree.files"
+}
+
+# tree_opts ALG TBS SALT: mbverity tree options; none for the defaults, so
+# the defaults get tested too.
+tree_opts() {
+	[ "$1/$2/$3" = sha256/4096/- ] || vargs "$1" "$2" "$3"
+}
+
+fs_block_size() { dumpe2fs -h "$1" 2>/dev/null | awk -F: '/^Block size/ { print $2 + 0 }'; }
+
+# layout_utils FS IMG: past-EOF bytes of every file in IMG against
+# fsverity-utils' tree, descriptor and signature.
+layout_utils() {
+	local fs=$1 img=$W/$1/$2 d=$W/$1 bs p size alg tbs salt kind id
+	bs=$(fs_block_size "$img")
+	mkdir -p "$d/regions"
+	ext_map "$img" "$d/manifest" >"$img.extents"
+	while read -r p size alg tbs salt kind; do
+		id=$(fid "$p")
+		meta_region "$img" "$img.extents" "$p" "$size" "$bs" >"$d/regions/$id.s" 2>"$d/regions/$id.s.err"
+		utils_region "$fs" "$p" "$size" "$bs" >"$d/regions/$id.u"
+		region_cmp "layout-utils:$fs$p" "$d/regions/$id.s" "$d/regions/$id.u" "fsverity-utils' tree+descriptor"
+	done <"$d/manifest"
+}
+
+# build_mkfs FSBS|- ALG TBS SALT: $W/mkfs/m.img by `mbverity mkfs`, every
+# file signed with key 1, plus the host checks of the image and manifest.
+build_mkfs() {
+	local fsbs=$1 alg=$2 tbs=$3 salt=$4 d=$W/mkfs out got want p size args
+	tree_exp mkfs "$alg" "$tbs" "$salt" 1
+	# shellcheck disable=SC2207
+	args=(-d "$W/tree" --label=mkfs --uuid=$MKFS_UUID --timestamp=$MKFS_TIME --quiet
+		--key="$W/k1.pem" --cert="$W/c1.pem" $(tree_opts "$alg" "$tbs" "$salt"))
+	[ "$fsbs" = - ] || args+=(--fs-block-size="$fsbs")
+	if out=$("$MBVERITY" mkfs "${args[@]}" --manifest="$d/mbv.manifest" "$d/m.img" 2>&1) &&
+		[ -s "$d/m.img" ]; then
+		hok host-mkfs
+	else
+		hfail host-mkfs "$out"
+		rm -f "$d/m.img"
+		return 0
+	fi
+	# The manifest: every regular file once, with fsverity-utils' digest.
+	got=$(awk '{ print $2 }' "$d/mbv.manifest" | LC_ALL=C sort | tr '\n' ' ')
+	want=$(awk '{ print $1 }' "$W/tree.files" | LC_ALL=C sort | tr '\n' ' ')
+	if [ "$got" = "$want" ]; then hok mkfs-manifest-paths; else
+		hfail mkfs-manifest-paths "manifest lists '$got', the tree has '$want'"
+	fi
+	while read -r p size; do
+		got=$(awk -v p="$p" '$2 == p { print $1 }' "$d/mbv.manifest")
+		want=$(cat "$d/exp/$(fid "$p").digest")
+		if [ "$got" = "$want" ]; then hok "mkfs-manifest:$p"; else
+			hfail "mkfs-manifest:$p" "manifest '$got', fsverity digest $want"
+		fi
+	done <"$W/tree.files"
+	# Same tree, UUID and timestamp: the same bytes.
+	if out=$("$MBVERITY" mkfs "${args[@]}" "$d/m2.img" 2>&1) && cmp -s "$d/m.img" "$d/m2.img"; then
+		hok mkfs-reproducible
+	else
+		hfail mkfs-reproducible "$out $(cmp "$d/m.img" "$d/m2.img" 2>&1 | head -n1)"
+	fi
+	rm -f "$d/m2.img"
+	fsck_check mkfs m
+	layout_utils mkfs m.img
+}
+
+# build_eall FSBS ALG TBS SALT: $W/eall/ea.img by `mke2fs -d` and
+# `mbverity enable --all` (unsigned).
+build_eall() {
+	local fsbs=$1 alg=$2 tbs=$3 salt=$4 d=$W/eall kb out p size
+	tree_exp eall "$alg" "$tbs" "$salt" 0
+	kb=$(($(du -sk --apparent-size "$W/tree" | cut -f1) * 5 / 4 + 8192))
+	mke2fs -q -t ext4 -O verity -b "$fsbs" -L eall -d "$W/tree" "$d/ea.img" "${kb}k" >/dev/null ||
+		mbvk_die "mke2fs failed for eall"
+	# shellcheck disable=SC2046
+	if out=$("$MBVERITY" enable --all "$d/ea.img" $(tree_opts "$alg" "$tbs" "$salt") --quiet 2>&1); then
+		hok host-enable-all
+	else
+		hfail host-enable-all "$out"
+	fi
+	while read -r p size; do
+		out=$("$MBVERITY" measure "$d/ea.img" "$p" 2>&1) || true
+		if [ "${out%% *}" = "$(cat "$d/exp/$(fid "$p").digest")" ]; then
+			hok "host-measure:eall$p"
+		else
+			hfail "host-measure:eall$p" "got '$out' want $(cat "$d/exp/$(fid "$p").digest")"
+		fi
+	done <"$W/tree.files"
+	fsck_check eall ea
+	layout_utils eall ea.img
+}
+
+# tree_checks FS MOUNTPOINT: guest checks of a whole-tree image: every file's
+# measure (mkfs: the manifest line) and content, the symlinks.
+tree_checks() {
+	local fs=$1 m=$2 d=$W/$1 p size alg tbs salt kind id dig t
+	while read -r p size alg tbs salt kind; do
+		id=$(fid "$p")
+		dig=$(cat "$d/exp/$id.digest")
+		if [ -f "$d/mbv.manifest" ]; then
+			dig=$(awk -v p="$p" '$2 == p { print $1 }' "$d/mbv.manifest")
+			: "${dig:=not-in-manifest}"
+		fi
+		echo "g_measure measure:$fs$p $m$p $dig"
+		echo "g_read read:$fs$p $m$p $(cat "$d/exp/$id.sha")"
+	done <"$d/manifest"
+	while read -r p t; do
+		echo "g_readlink link:$fs$p $m$p $t"
+	done <"$W/tree.links"
+	echo "g_read read-via-link:$fs/e/longlink $m/e/longlink $(cat "$d/exp/_a_b_c_d_f65537.sha")"
+}
+
+# The descriptor and signature corruptions, one file each, and the error the
+# kernel must give at open (fs/verity/open.c validate_fsverity_descriptor and
+# fsverity_init_merkle_tree_params, fs/ext4/verity.c descriptor location,
+# fs/verity/signature.c with PKCS#7 trust). NAME SIZE WHERE VALUE ERROR:
+# WHERE is a descriptor byte offset, "size" (the le32 size field before the
+# end of the last extent) or "sig" (stored with enable --signature); VALUE
+# "x" means the original byte XOR 1.
+XDESC_CASES="control 5000 - - -
+roothash 100000 16 x Input/output error
+version 5000 0 2 Invalid argument
+hashalg 5000 1 7 Invalid argument
+logbs 5000 2 13 Invalid argument
+saltsize 5000 3 33 Invalid argument
+sigsize 5000 4 1 Invalid argument
+datasize 5000 8 x Invalid argument
+reserved 5000 200 1 Invalid argument
+sigflip 5000 sig flip Key was rejected by service
+siggarbage 5000 sig garbage Bad message
+sizebig 2097159 size 16640 Message too long
+sizehuge 5000 size 4294967295 Structure needs cleaning"
+
+byte_at() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
+
+# build_xdesc: $W/xdesc/xc.img, a 4 KiB-block image whose files `mbverity
+# enable` made verity, then one corruption each in the copy.
+build_xdesc() {
+	local d=$W/xdesc name size where val err id out meta ts sl dpos spos off i v
+	rm -rf "$d"
+	mkdir -p "$d/src" "$d/exp"
+	while read -r name size where val err; do
+		rnd_file "$d/src/$name" "$size"
+		fsverity digest "$d/src/$name" --out-merkle-tree="$d/exp/$name.tree" \
+			--out-descriptor="$d/exp/$name.desc" | cut -d' ' -f1 >"$d/exp/$name.digest"
+		sha256sum <"$d/src/$name" | cut -d' ' -f1 >"$d/exp/$name.sha"
+	done <<<"$XDESC_CASES"
+	# Flipped last byte: inside the RSA signature value, the last field of
+	# the DER; the PKCS#7 still parses and names key 1 (loaded): EKEYREJECTED.
+	fsverity sign "$d/src/sigflip" "$d/exp/sigflip.sig" --key="$W/k1.pem" --cert="$W/c1.pem" >/dev/null ||
+		mbvk_die "fsverity sign failed"
+	off=$(($(stat -c %s "$d/exp/sigflip.sig") - 1))
+	v=$(($(byte_at "$d/exp/sigflip.sig" "$off") ^ 1))
+	printf "\\$(printf %03o "$v")" | dd of="$d/exp/sigflip.sig" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	# Not DER at all: the PKCS#7 parser fails: EBADMSG.
+	for i in 1 2 3 4 5 6 7 8; do printf 'not a PKCS#7 signature, '; done >"$d/exp/siggarbage.sig"
+	mke2fs -q -t ext4 -O verity -b 4096 -L xsrc -d "$d/src" "$d/x.img" 16M >/dev/null ||
+		mbvk_die "mke2fs failed for xdesc"
+	while read -r name size where val err; do
+		id=/$name
+		set --
+		[ "$where" = sig ] && set -- --signature="$d/exp/$name.sig"
+		if ! out=$("$MBVERITY" enable "$d/x.img" "$id" "$@" 2>&1); then
+			hfail "host-enable:xdesc$id" "$out"
+			continue
+		fi
+		out=$("$MBVERITY" measure "$d/x.img" "$id" 2>&1) || true
+		if [ "${out%% *}" = "$(cat "$d/exp/$name.digest")" ]; then
+			hok "host-measure:xdesc$id"
+		else
+			hfail "host-measure:xdesc$id" "got '$out' want $(cat "$d/exp/$name.digest")"
+		fi
+	done <<<"$XDESC_CASES"
+	fsck_check xdesc x
+	cp "$d/x.img" "$d/xc.img"
+	e2label "$d/xc.img" xdesc
+	: >"$d/plan"
+	while read -r name size where val err; do
+		id=/$name
+		meta=$(((size + 65535) / 65536 * 65536))
+		ts=$(stat -c %s "$d/exp/$name.tree")
+		sl=0
+		[ -f "$d/exp/$name.sig" ] && sl=$(stat -c %s "$d/exp/$name.sig")
+		dpos=$(((meta + ts + 4095) / 4096 * 4096))
+		spos=$(((dpos + 256 + sl + 4 + 4095) / 4096 * 4096 - 4))
+		case $where in
+		-) echo "g_read x-$name /mnt/xdesc$id $(cat "$d/exp/$name.sha")" >>"$d/plan" ;;
+		size)
+			for i in 0 1 2 3; do
+				v=$((val >> (8 * i) & 255))
+				zap "$d/xc.img" "$id" $(((spos + i) / 4096)) -o $(((spos + i) % 4096)) -l 1 -p "$v" || continue 2
+			done
+			echo "g_read_err x-$name /mnt/xdesc$id '$err'" >>"$d/plan"
+			;;
+		sig) echo "g_read_err x-$name /mnt/xdesc$id '$err'" >>"$d/plan" ;;
+		*)
+			v=$val
+			[ "$v" = x ] && v=$(($(byte_at "$d/exp/$name.desc" "$where") ^ 1))
+			off=$((dpos + where))
+			zap "$d/xc.img" "$id" $((off / 4096)) -o $((off % 4096)) -l 1 -p "$v" || continue
+			if [ "$err" = "Input/output error" ]; then
+				# The descriptor still opens; the digest is that of
+				# the changed descriptor, and reads fail.
+				cp "$d/exp/$name.desc" "$d/exp/$name.desc.bad"
+				printf "\\$(printf %03o "$v")" |
+					dd of="$d/exp/$name.desc.bad" bs=1 seek="$where" conv=notrunc 2>/dev/null
+				echo "g_measure x-$name-measure /mnt/xdesc$id sha256:$(sha256sum <"$d/exp/$name.desc.bad" | cut -d' ' -f1)" >>"$d/plan"
+				echo "g_eio x-$name-eio /mnt/xdesc$id" >>"$d/plan"
+			else
+				echo "g_read_err x-$name /mnt/xdesc$id '$err'" >>"$d/plan"
+			fi
+			;;
+		esac
+	done <<<"$XDESC_CASES"
 }

@@ -21,11 +21,12 @@ set -euo pipefail
 . "$MBVK_DIR/images.sh"
 
 mode=mbverity
+self_test=0
 kernels=${MBVK_KERNELS:-"bookworm bookworm-backports"}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel-only) mode=kernel ;;
-	--self-test) MBVERITY=$MBVK_DIR/fake-mbverity.sh ;;
+	--self-test) MBVERITY=$MBVK_DIR/fake-mbverity.sh self_test=1 ;;
 	--kernels) kernels=$2; shift ;;
 	--kernels=*) kernels=${1#*=} ;;
 	-h | --help) sed -n '3,19p' "$0"; exit 0 ;;
@@ -211,6 +212,21 @@ run_kernel() {
 		for fs in $FSLIST; do fsck_check "$fs" s; done
 	else
 		for fs in $FSLIST; do mbverity_enable_all "$fs"; done
+		build_xdesc
+		# mkfs and enable --all have no stand-in in fake-mbverity.sh.
+		if [ $self_test = 0 ]; then
+			gen_tree
+			case $kver in
+			6.1.*)
+				build_mkfs - sha256 4096 -
+				build_eall 4096 sha256 4096 -
+				;;
+			*)
+				build_mkfs 1024 sha512 1024 "$SALT7"
+				build_eall 4096 sha512 2048 "$SALT32"
+				;;
+			esac
+		fi
 	fi
 	mbvk_log "$suite: subject images made verity ($(($(date +%s) - t0)) s)"
 
@@ -233,7 +249,29 @@ run_kernel() {
 			drives+=(-drive "file=$W/$fs/c.img,if=virtio,format=raw,snapshot=on")
 			drives+=(-drive "file=$W/$fs/r.img,if=virtio,format=raw")
 		done
+		if [ -f "$W/eall/ea.img" ]; then
+			echo "g_mount mount:eall eall /mnt/eall ro"
+			tree_checks eall /mnt/eall
+			echo "g_umount umount:eall /mnt/eall"
+			drives+=(-drive "file=$W/eall/ea.img,if=virtio,format=raw,snapshot=on")
+		fi
+		if [ -f "$W/xdesc/xc.img" ]; then
+			echo "g_mount mount:xdesc xdesc /mnt/xdesc ro"
+			cat "$W/xdesc/plan"
+			echo "g_umount umount:xdesc /mnt/xdesc"
+			drives+=(-drive "file=$W/xdesc/xc.img,if=virtio,format=raw,snapshot=on")
+		fi
 		for fs in $FSLIST; do sig_checks "$fs"; done
+		# First opens of the mkfs files happen with require_signatures=1,
+		# so a file left unsigned cannot pass by a cached earlier open.
+		if [ -f "$W/mkfs/m.img" ]; then
+			echo "g_require_sigs require-signatures-on:mkfs 1"
+			echo "g_mount mount:mkfs mkfs /mnt/mkfs ro"
+			tree_checks mkfs /mnt/mkfs
+			echo "g_umount umount:mkfs /mnt/mkfs"
+			echo "g_require_sigs require-signatures-off:mkfs 0"
+			drives+=(-drive "file=$W/mkfs/m.img,if=virtio,format=raw,snapshot=on")
+		fi
 	} >"$plan"
 	boot_plan check "$plan" "${drives[@]}"
 
