@@ -405,7 +405,7 @@ build_mkfs() {
 	local fsbs=$1 alg=$2 tbs=$3 salt=$4 d=$W/mkfs out got want p size args
 	tree_exp mkfs "$alg" "$tbs" "$salt" 1
 	# shellcheck disable=SC2207
-	args=(-d "$W/tree" --label=mkfs --uuid=$MKFS_UUID --timestamp=$MKFS_TIME --quiet
+	args=(-d "$W/tree" --label=mkfs --uuid="$MKFS_UUID" --timestamp="$MKFS_TIME" --quiet
 		--key="$W/k1.pem" --cert="$W/c1.pem" $(tree_opts "$alg" "$tbs" "$salt"))
 	[ "$fsbs" = - ] || args+=(--fs-block-size="$fsbs")
 	if out=$("$MBVERITY" mkfs "${args[@]}" --manifest="$d/mbv.manifest" "$d/m.img" 2>&1) &&
