@@ -46,6 +46,9 @@ struct enable_ctx {
 	struct partial_block part[MBV_MAX_LEVELS + 2];
 	size_t n_part;
 
+	/* MBV_EXT4_ENABLE_BATCH: no flush between the steps; the caller's close writes all. */
+	bool batch;
+
 	/* Extent leaves replaced by converted copies (depth 1; see copy_leaves()). */
 	blk64_t old_leaf[4], new_leaf[4];
 	size_t n_copied;
@@ -65,6 +68,18 @@ static blk64_t meta_pblk(const struct enable_ctx *c, uint64_t lblk)
 	}
 	/* Callers only ask for blocks inside [meta_lblk, end_lblk). */
 	return c->runs[lo].pblk + (lblk - c->runs[lo].lblk);
+}
+
+/* A crash-order point: what was written so far reaches the disk first. */
+static errcode_t order_point(const struct enable_ctx *c)
+{
+	return c->batch ? 0 : ext2fs_flush(c->f->fs);
+}
+
+/* The same for data written through the io channel only. */
+static errcode_t order_point_io(const struct enable_ctx *c)
+{
+	return c->batch ? 0 : io_channel_flush(c->f->fs->io);
 }
 
 static int flush_writes(struct enable_ctx *c)
@@ -169,7 +184,8 @@ static int check_params(struct ext4_file *f, const struct mbv_ext4_enable_params
 	for (i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
 		if (p->reserved[i])
 			return mbv_e4_fail(f, -EINVAL, "reserved parameters must be zero");
-	if (p->flags & ~(MBV_EXT4_ENABLE_CHECK_ONLY | MBV_EXT4_ENABLE_SET_FEATURE))
+	if (p->flags & ~(MBV_EXT4_ENABLE_CHECK_ONLY | MBV_EXT4_ENABLE_SET_FEATURE |
+			 MBV_EXT4_ENABLE_BATCH))
 		return mbv_e4_fail(f, -EINVAL, "unknown flags 0x%x", p->flags);
 	*alg = p->hash_algorithm ? p->hash_algorithm : MBV_HASH_ALG_SHA256;
 	*bs = p->block_size ? p->block_size : 4096;
@@ -493,7 +509,7 @@ static errcode_t copy_leaves(struct enable_ctx *c, uint64_t from)
 	}
 	ext2fs_free_mem(&buf);
 	if (!r)
-		r = ext2fs_flush(fs);
+		r = order_point(c);
 	if (r)
 		drop_copies(c);
 	return r;
@@ -529,7 +545,7 @@ static int commit_blocks(struct enable_ctx *c)
 	for (i = 0; i < c->n_runs; i++)
 		ext2fs_block_alloc_stats_range(fs, c->runs[i].pblk, (blk_t)c->runs[i].len, +1);
 	c->reserved = false;
-	r = ext2fs_flush(fs);
+	r = order_point(c);
 	if (r) {
 		what = "cannot write the bitmaps";
 		goto undo;
@@ -547,7 +563,7 @@ static int commit_blocks(struct enable_ctx *c)
 		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
 					    sizeof(f->inode));
 	if (!r)
-		r = ext2fs_flush(fs);
+		r = order_point(c);
 	if (!r) {
 		if (extent_depth(f) == 0) {
 			r = convert_in_inode(f, c->meta_lblk);
@@ -557,7 +573,7 @@ static int commit_blocks(struct enable_ctx *c)
 			/* Deeper trees (over 4 leaves of extents) are converted in place. */
 			r = convert_extents(h, c->meta_lblk, c->end_lblk);
 			if (!r)
-				r = io_channel_flush(fs->io);
+				r = order_point_io(c);
 		}
 	}
 	if (h)
@@ -568,10 +584,10 @@ static int commit_blocks(struct enable_ctx *c)
 					    sizeof(f->inode));
 	}
 	if (!r)
-		r = ext2fs_flush(fs);
+		r = order_point(c);
 	if (!r && c->n_copied) {
 		free_old_leaves(c);
-		r = ext2fs_flush(fs);
+		r = order_point(c);
 		if (r)	/* the file is verity; the old leaves stay marked in use */
 			return mbv_e4_fail(f, mbv_e4_errno(r), "cannot free the old extent "
 					   "leaves: %s (e2fsck -p repairs it)", mbv_e4_strerror(r));
@@ -686,6 +702,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 
 	memset(&c, 0, sizeof(c));
 	c.f = &f;
+	c.batch = params->flags & MBV_EXT4_ENABLE_BATCH;
 	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (err)
 		goto out_file;
@@ -786,7 +803,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 		err = flush_writes(&c);
 	if (!err)
 		err = zero_eof_tail(&f);
-	if (!err && (r = io_channel_flush(fs->io)))
+	if (!err && (r = order_point_io(&c)))
 		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot flush the image: %s", mbv_e4_strerror(r));
 	if (err)
 		goto out;
@@ -795,7 +812,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 		/* --set-feature: on disk before any inode can carry the flag. */
 		ext2fs_set_feature_verity(fs->super);
 		ext2fs_mark_super_dirty(fs);
-		r = ext2fs_flush(fs);
+		r = order_point(&c);
 		if (r) {
 			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot set the verity feature: %s",
 					  mbv_e4_strerror(r));

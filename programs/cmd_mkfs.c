@@ -231,6 +231,8 @@ static int enable_all(const struct mkfs_options *o, const char *tmp,
 				  o->threads, o->quiet, o->timestamp);
 	if (err)
 		return err;
+	/* A temporary image nobody uses until it is renamed: no crash ordering. */
+	s.batch = true;
 	if (o->timestamp)
 		err = image_stamp_times(s.fs, o->image, o->timestamp);
 	if (!err)

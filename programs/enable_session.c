@@ -109,6 +109,7 @@ static int enable_one(struct enable_session *s, const struct image_file *f,
 		.salt_size = s->tree->salt_size,
 		.salt = s->tree->salt,
 		.pool = s->pool,
+		.flags = s->batch ? MBV_EXT4_ENABLE_BATCH : 0,
 	};
 	uint8_t *sig = NULL;
 	size_t sig_size = 0;

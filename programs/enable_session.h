@@ -15,6 +15,7 @@ struct enable_session {
 	const char *key, *cert;		/* sign each file when set */
 	struct mbv_pool *pool;
 	bool quiet;
+	bool batch;			/* MBV_EXT4_ENABLE_BATCH: an image being built */
 };
 
 /*

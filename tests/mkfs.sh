@@ -50,7 +50,13 @@ cmp "$TMP/m1" "$TMP/m2" || fail "manifests differ"
 # shellcheck disable=SC2086
 "$MBVERITY" mkfs -d "$src" "$TMP/img3" $fixed --exclude='*' --quiet
 SOURCE_DATE_EPOCH=1700000000 "$MBVERITY" enable --all "$TMP/img3" --quiet
-cmp "$TMP/img1" "$TMP/img3" || fail "mkfs and mkfs --exclude='*' + enable --all differ"
+# Identical but for the superblock's lifetime-writes counter: mkfs skips the
+# crash-ordering flushes enable makes on an image in use, so it writes less.
+cp "$TMP/img1" "$TMP/img1.norm"
+for f in img1.norm img3; do
+	debugfs -w -R 'ssv kbytes_written 0' "$TMP/$f" >/dev/null 2>&1
+done
+cmp "$TMP/img1.norm" "$TMP/img3" || fail "mkfs and mkfs --exclude='*' + enable --all differ"
 
 # --include/--exclude pick files by their path in the image.
 # shellcheck disable=SC2086
