@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +18,9 @@ static const char digest_usage[] =
 	"mbverity digest FILE... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
 	"       [--salt=SALT] [--out-merkle-tree=FILE] [--out-descriptor=FILE]\n"
 	"       [--compact] [--for-builtin-sig] [--threads=N] [--quiet]";
+
+/* Below this a file is hashed by one thread; above, split across the pool. */
+#define SMALL_FILE_BYTES (1024 * 1024)
 
 struct fd_reader {
 	int fd;
@@ -76,6 +82,161 @@ int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *p
 	return err;
 }
 
+/* How a digest line looks. */
+struct output_form {
+	bool compact, builtin_sig;
+};
+
+static void print_result(const struct output_form *out, const struct mbv_tree_result *res,
+			 const char *name)
+{
+	if (out->builtin_sig) {
+		uint8_t fd[12 + MBV_MAX_DIGEST_SIZE];
+		int n = mbv_formatted_digest(res->hash_algorithm, res->digest, fd);
+
+		print_hex(stdout, fd, (size_t)n);
+		if (!out->compact)
+			printf(" %s", name);
+		putchar('\n');
+	} else if (out->compact) {
+		print_hex(stdout, res->digest, res->digest_size);
+		putchar('\n');
+	} else {
+		print_digest_line(res->hash_algorithm, res->digest, name);
+	}
+}
+
+/* One file, its tree and descriptor written to files (only on success). */
+static int digest_to_files(const char *path, const struct tree_options *t,
+			   struct mbv_pool *pool, const char *out_tree,
+			   const char *out_desc, const struct output_form *out)
+{
+	struct mbv_tree_result res;
+	struct out_file tree_file, desc_file;
+	bool have_tree = false, have_desc = false, ok;
+	int err;
+
+	if (out_tree) {
+		err = out_file_open(&tree_file, out_tree);
+		if (err) {
+			error_msg("cannot create '%s': %s", out_tree, strerror(-err));
+			return 1;
+		}
+		have_tree = true;
+	}
+	if (out_desc) {
+		err = out_file_open(&desc_file, out_desc);
+		if (err) {
+			error_msg("cannot create '%s': %s", out_desc, strerror(-err));
+			if (have_tree)
+				out_file_close(&tree_file, false);
+			return 1;
+		}
+		have_desc = true;
+	}
+	err = file_tree(path, t, pool, have_tree ? tree_block_to_file : NULL,
+			have_tree ? &tree_file : NULL, &res);
+	ok = !err;
+	if (ok && have_desc) {
+		err = out_file_write(&desc_file, res.descriptor, MBV_DESCRIPTOR_SIZE);
+		if (err)
+			error_msg("cannot write '%s': %s", out_desc, strerror(-err));
+		ok = !err;
+	}
+	if (have_tree && (err = out_file_close(&tree_file, ok)) != 0 && ok) {
+		error_msg("cannot write '%s': %s", out_tree, strerror(-err));
+		ok = false;
+	}
+	if (have_desc && (err = out_file_close(&desc_file, ok)) != 0 && ok) {
+		error_msg("cannot write '%s': %s", out_desc, strerror(-err));
+		ok = false;
+	}
+	progress_add_file();
+	progress_clear();
+	if (!ok)
+		return 1;
+	print_result(out, &res, path);
+	return 0;
+}
+
+/* Files hashed together, then printed in order. */
+#define WINDOW 256
+
+struct window {
+	char **paths;
+	size_t n;
+	const struct tree_options *t;
+	bool small[WINDOW];		/* hashed whole by one thread */
+	int err[WINDOW];
+	struct mbv_tree_result res[WINDOW];
+	atomic_size_t next;
+};
+
+static void *hash_small_files(void *arg)
+{
+	struct window *w = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&w->next, 1)) < w->n)
+		if (w->small[i])
+			w->err[i] = file_tree(w->paths[i], w->t, NULL, NULL, NULL, &w->res[i]);
+	return NULL;
+}
+
+/*
+ * Many files: small ones spread over the threads a file each, large ones
+ * split across the pool one after another; output in the order given.
+ */
+static int digest_many(char **paths, size_t count, const struct tree_options *t,
+		       struct mbv_pool *pool, const struct output_form *out)
+{
+	unsigned int nthreads = mbv_pool_threads(pool), k;
+	struct window *w = calloc(1, sizeof(*w));
+	pthread_t tid[64];
+	size_t base, i;
+	int status = 0;
+
+	if (!w) {
+		error_msg("out of memory");
+		return 1;
+	}
+	if (nthreads > 64)
+		nthreads = 64;
+	w->t = t;
+	for (base = 0; base < count; base += w->n) {
+		unsigned int started = 0;
+
+		w->paths = paths + base;
+		w->n = count - base < WINDOW ? count - base : WINDOW;
+		atomic_store(&w->next, 0);
+		for (i = 0; i < w->n; i++) {
+			struct stat st;
+
+			/* Unreadable ones too: file_tree() reports them. */
+			w->small[i] = stat(w->paths[i], &st) != 0 ||
+				      (uint64_t)st.st_size < SMALL_FILE_BYTES;
+		}
+		for (k = 1; k < nthreads; k++)
+			if (pthread_create(&tid[started], NULL, hash_small_files, w) == 0)
+				started++;
+		hash_small_files(w);
+		for (k = 0; k < started; k++)
+			pthread_join(tid[k], NULL);
+		for (i = 0; i < w->n; i++) {
+			if (!w->small[i])
+				w->err[i] = file_tree(w->paths[i], t, pool, NULL, NULL, &w->res[i]);
+			progress_add_file();
+			progress_clear();
+			if (w->err[i])
+				status = 1;
+			else
+				print_result(out, &w->res[i], w->paths[i]);
+		}
+	}
+	free(w);
+	return status;
+}
+
 int cmd_digest(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -93,9 +254,10 @@ int cmd_digest(int argc, char **argv)
 	struct mbv_pool *pool = NULL;
 	unsigned int threads = 0;
 	const char *out_tree = NULL, *out_desc = NULL;
-	bool compact = false, builtin_sig = false, quiet = false;
+	struct output_form out = { false, false };
+	bool quiet = false;
 	uint64_t total_bytes = 0;
-	int opt, i, status = 0;
+	int opt, i, status;
 
 	tree_options_init(&t);
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -108,8 +270,8 @@ int cmd_digest(int argc, char **argv)
 			break;
 		case OPT_OUT_MERKLE_TREE: out_tree = optarg; break;
 		case OPT_OUT_DESCRIPTOR: out_desc = optarg; break;
-		case OPT_COMPACT: compact = true; break;
-		case OPT_FOR_BUILTIN_SIG: builtin_sig = true; break;
+		case OPT_COMPACT: out.compact = true; break;
+		case OPT_FOR_BUILTIN_SIG: out.builtin_sig = true; break;
 		case OPT_THREADS:
 			if (!parse_threads(optarg, &threads))
 				return 2;
@@ -141,70 +303,10 @@ int cmd_digest(int argc, char **argv)
 	}
 	progress_start(total_bytes, (uint64_t)(argc - optind), quiet);
 
-	for (i = optind; i < argc; i++) {
-		struct mbv_tree_result res;
-		struct out_file tree_file, desc_file;
-		bool have_tree = false, have_desc = false, ok;
-		int err;
-
-		if (out_tree) {
-			err = out_file_open(&tree_file, out_tree);
-			if (err) {
-				error_msg("cannot create '%s': %s", out_tree, strerror(-err));
-				status = 1;
-				break;
-			}
-			have_tree = true;
-		}
-		if (out_desc) {
-			err = out_file_open(&desc_file, out_desc);
-			if (err) {
-				error_msg("cannot create '%s': %s", out_desc, strerror(-err));
-				if (have_tree)
-					out_file_close(&tree_file, false);
-				status = 1;
-				break;
-			}
-			have_desc = true;
-		}
-		err = file_tree(argv[i], &t, pool, have_tree ? tree_block_to_file : NULL,
-				    have_tree ? &tree_file : NULL, &res);
-		ok = !err;
-		if (ok && have_desc) {
-			err = out_file_write(&desc_file, res.descriptor, MBV_DESCRIPTOR_SIZE);
-			if (err)
-				error_msg("cannot write '%s': %s", out_desc, strerror(-err));
-			ok = !err;
-		}
-		if (have_tree && (err = out_file_close(&tree_file, ok)) != 0 && ok) {
-			error_msg("cannot write '%s': %s", out_tree, strerror(-err));
-			ok = false;
-		}
-		if (have_desc && (err = out_file_close(&desc_file, ok)) != 0 && ok) {
-			error_msg("cannot write '%s': %s", out_desc, strerror(-err));
-			ok = false;
-		}
-		progress_add_file();
-		progress_clear();
-		if (!ok) {
-			status = 1;
-			continue;
-		}
-		if (builtin_sig) {
-			uint8_t fd[12 + MBV_MAX_DIGEST_SIZE];
-			int n = mbv_formatted_digest(res.hash_algorithm, res.digest, fd);
-
-			print_hex(stdout, fd, (size_t)n);
-			if (!compact)
-				printf(" %s", argv[i]);
-			putchar('\n');
-		} else if (compact) {
-			print_hex(stdout, res.digest, res.digest_size);
-			putchar('\n');
-		} else {
-			print_digest_line(res.hash_algorithm, res.digest, argv[i]);
-		}
-	}
+	if (out_tree || out_desc)
+		status = digest_to_files(argv[optind], &t, pool, out_tree, out_desc, &out);
+	else
+		status = digest_many(argv + optind, (size_t)(argc - optind), &t, pool, &out);
 	progress_end();
 	mbv_pool_free(pool);
 	return status;

@@ -17,11 +17,13 @@ void error_msg(const char *fmt, ...)
 	va_list ap;
 
 	progress_clear();
+	flockfile(stderr);	/* one whole line, even from several threads */
 	fputs("mbverity: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 int usage_error(const char *usage, const char *fmt, ...)

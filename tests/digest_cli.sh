@@ -59,6 +59,23 @@ fsverity digest "$TMP/5m" "$TMP/x" >"$TMP/tref"
 cmp "$TMP/t1" "$TMP/tref" && cmp "$TMP/t3" "$TMP/tref" && cmp "$TMP/tq" "$TMP/tref" ||
 	fail "--threads/--quiet change the output"
 [ ! -s "$TMP/e1" ] && [ ! -s "$TMP/e3" ] || fail "progress written to a non-terminal"
+# Many small files are spread over the threads: same lines, same order, and
+# a bad file in the middle is reported while the others still print.
+mkdir "$TMP/many"
+i=0
+while [ $i -lt 300 ]; do
+	head -c $((i * 37)) /dev/urandom >"$TMP/many/f$i"
+	i=$((i + 1))
+done
+set -- "$TMP"/many/f*
+fsverity digest "$@" >"$TMP/many.ref"
+"$MBVERITY" digest --threads=3 "$@" "$TMP/5m" >"$TMP/many.3"
+"$MBVERITY" digest --threads=1 "$@" "$TMP/5m" >"$TMP/many.1"
+fsverity digest "$TMP/5m" >>"$TMP/many.ref"
+cmp "$TMP/many.ref" "$TMP/many.3" && cmp "$TMP/many.ref" "$TMP/many.1" ||
+	fail "many files with threads: output differs"
+expect_fail "a missing file among many" "$MBVERITY" digest --threads=2 "$1" "$TMP/nonexistent" "$2"
+[ "$(wc -l <"$TMP/out")" = 2 ] || fail "the good files around a bad one are not printed"
 expect_fail "bad thread count" "$MBVERITY" digest --threads=-1 "$TMP/x"
 expect_fail "thread count not a number" "$MBVERITY" digest --threads=two "$TMP/x"
 echo "digest CLI ok"
