@@ -368,7 +368,7 @@ int mbv_tree_new(const struct mbv_tree_params *params,
 	if (!b->partial)
 		goto fail;
 	if (!(b->flags & MBV_TREE_FLAG_STACK_DIGESTS))
-		b->digests = malloc(UNITS_PER_BATCH * b->th.digest_size);
+		b->digests = calloc(UNITS_PER_BATCH, b->th.digest_size);
 	/* b->digests == NULL is not an error: hash_data_blocks() uses the stack. */
 	*out = b;
 	return 0;
