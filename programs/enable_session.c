@@ -131,6 +131,24 @@ static int enable_one(struct enable_session *s, const struct image_file *f,
 	return err;
 }
 
+/*
+ * A file that has fs-verity already is left as it is (its stored digest goes
+ * to the manifest), so that enable --all can run again on the same image.
+ */
+static bool already_verity(struct enable_session *s, const struct image_file *f,
+			   struct mbv_tree_result *res)
+{
+	struct mbv_ext4_verity_info info;
+
+	if (mbv_ext4_measure(s->fs, f->ino, &info, NULL, NULL) != 0)
+		return false;	/* not verity, or broken: enable says which */
+	memset(res, 0, sizeof(*res));
+	res->hash_algorithm = info.hash_algorithm;
+	res->digest_size = info.digest_size;
+	memcpy(res->digest, info.digest, info.digest_size);
+	return true;
+}
+
 int enable_session_all(struct enable_session *s, const struct file_selection *sel,
 		       struct out_file *manifest, uint64_t *nfiles)
 {
@@ -156,7 +174,7 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 
 		if (!selection_match(sel, files[i].path))
 			continue;
-		err = enable_one(s, &files[i], &res);
+		err = already_verity(s, &files[i], &res) ? 0 : enable_one(s, &files[i], &res);
 		if (err)
 			break;
 		progress_add_bytes(files[i].size);

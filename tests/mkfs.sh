@@ -50,6 +50,11 @@ cmp "$TMP/m1" "$TMP/m2" || fail "manifests differ"
 # shellcheck disable=SC2086
 "$MBVERITY" mkfs -d "$src" "$TMP/img3" $fixed --exclude='*' --quiet
 SOURCE_DATE_EPOCH=1700000000 "$MBVERITY" enable --all "$TMP/img3" --quiet
+# Again: files with fs-verity already are left alone, nothing changes.
+cp "$TMP/img3" "$TMP/img3.again"
+SOURCE_DATE_EPOCH=1700000000 "$MBVERITY" enable --all "$TMP/img3.again" --quiet ||
+	fail "a second enable --all"
+cmp "$TMP/img3" "$TMP/img3.again" || fail "a second enable --all changed the image"
 # Identical but for the superblock's lifetime-writes counter: mkfs skips the
 # crash-ordering flushes enable makes on an image in use, so it writes less.
 cp "$TMP/img1" "$TMP/img1.norm"
