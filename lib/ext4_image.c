@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Opening ext4 images, resolving paths, finding every verity file. */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,21 +85,127 @@ int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *erro
 	return 0;
 }
 
+/* Symbolic links followed in one lookup, as the kernel's limit. */
+#define MAX_SYMLINKS 40
+
+/*
+ * The target of symlink @ino, NUL-terminated in @buf (@size bytes).  Sizes
+ * come from a hostile image: anything longer than a block or @size is
+ * refused (libext2fs's own ext2fs_namei() allocates i_size for an
+ * inline-data link, unbounded).
+ */
+static errcode_t read_link(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
+			   char *buf, size_t size)
+{
+	uint64_t len = EXT2_I_SIZE(inode);
+	blk64_t pblk = 0;
+	char *blk;
+	errcode_t r;
+
+	if (len == 0 || len >= size || len >= fs->blocksize)
+		return EXT2_ET_INODE_CORRUPTED;
+	if (inode->i_flags & EXT4_INLINE_DATA_FL) {
+		size_t isize = 0;
+
+		r = ext2fs_inline_data_size(fs, ino, &isize);
+		if (r)
+			return r;
+		if (isize != len || isize > fs->blocksize)
+			return EXT2_ET_INODE_CORRUPTED;
+		r = ext2fs_get_mem(fs->blocksize, &blk);
+		if (r)
+			return r;
+		r = ext2fs_inline_data_get(fs, ino, inode, blk, NULL);
+	} else if (ext2fs_is_fast_symlink(inode)) {
+		memcpy(buf, inode->i_block, (size_t)len);
+		buf[len] = 0;
+		return 0;
+	} else {
+		r = ext2fs_bmap2(fs, ino, inode, NULL, 0, 0, NULL, &pblk);
+		if (!r && !pblk)
+			r = EXT2_ET_INODE_CORRUPTED;
+		if (r)
+			return r;
+		r = ext2fs_get_mem(fs->blocksize, &blk);
+		if (r)
+			return r;
+		r = io_channel_read_blk64(fs->io, pblk, 1, blk);
+	}
+	if (!r) {
+		memcpy(buf, blk, (size_t)len);
+		buf[len] = 0;
+	}
+	ext2fs_free_mem(&blk);
+	return r;
+}
+
+/*
+ * Resolve @path from directory @dir (the root for an absolute path),
+ * following symlinks but in the last component unless @follow_last.
+ */
+static errcode_t walk_path(ext2_filsys fs, ext2_ino_t dir, const char *path,
+			   bool follow_last, int *links, ext2_ino_t *out)
+{
+	const char *p = path;
+	ext2_ino_t cur = *p == '/' ? EXT2_ROOT_INO : dir;
+	errcode_t r;
+
+	for (;;) {
+		struct ext2_inode inode;
+		const char *end;
+		ext2_ino_t next;
+		bool last;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchrnul(p, '/');
+		if (end - p > EXT2_NAME_LEN)
+			return EXT2_ET_FILE_NOT_FOUND;
+		r = ext2fs_lookup(fs, cur, p, (int)(end - p), NULL, &next);
+		if (r)
+			return r;
+		last = !end[strspn(end, "/")];
+		r = ext2fs_read_inode(fs, next, &inode);
+		if (r)
+			return r;
+		if (LINUX_S_ISLNK(inode.i_mode) && (!last || follow_last)) {
+			char target[PATH_MAX];
+
+			if (++*links > MAX_SYMLINKS)
+				return EXT2_ET_SYMLINK_LOOP;
+			r = read_link(fs, next, &inode, target, sizeof(target));
+			if (!r)
+				r = walk_path(fs, cur, target, true, links, &next);
+			if (r)
+				return r;
+		}
+		cur = next;
+		p = end;
+	}
+	*out = cur;
+	return 0;
+}
+
 int mbv_ext4_lookup(struct struct_ext2_filsys *fs, const char *path, uint32_t *ino,
 		    mbv_error_fn error, void *error_ctx)
 {
 	ext2_ino_t i;
+	int links = 0;
 	errcode_t r;
 
 	if (path[0] != '/')
 		return mbv_e4_report(error, error_ctx, -EINVAL,
 				   "path inside the image must be absolute");
-	r = ext2fs_namei(fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &i);
+	r = walk_path(fs, EXT2_ROOT_INO, path, false, &links, &i);
 	if (r == EXT2_ET_FILE_NOT_FOUND)
 		return mbv_e4_report(error, error_ctx, -ENOENT, "no such file in the image");
 	if (r == EXT2_ET_NO_DIRECTORY)
 		return mbv_e4_report(error, error_ctx, -ENOTDIR,
 				   "a component of the path is not a directory");
+	if (r == EXT2_ET_SYMLINK_LOOP)
+		return mbv_e4_report(error, error_ctx, -ELOOP, "too many symbolic links");
 	if (r)
 		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r), "cannot look it up: %s",
 				   mbv_e4_strerror(r));
