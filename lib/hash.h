@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MBV_SHA256_DIGEST_SIZE 32
 #define MBV_SHA256_BLOCK_SIZE 64
@@ -37,6 +38,40 @@ struct mbv_sha512_ctx {
 	uint8_t buf[MBV_SHA512_BLOCK_SIZE];
 	size_t buflen;
 };
+
+/*
+ * The streaming both SHA-2 contexts share: bytes gather in @buf (@bs bytes)
+ * and whole blocks go to @compress(@h, ...), counted in *@count.
+ */
+static inline void mbv_hash_buffered_update(uint8_t *buf, size_t *buflen, size_t bs,
+					    const uint8_t *p, size_t len, uint64_t *count,
+					    void (*compress)(void *h, const uint8_t *p, size_t n),
+					    void *h)
+{
+	if (*buflen) {
+		size_t n = bs - *buflen < len ? bs - *buflen : len;
+
+		memcpy(buf + *buflen, p, n);
+		*buflen += n;
+		p += n;
+		len -= n;
+		if (*buflen < bs)
+			return;
+		compress(h, buf, 1);
+		*count += bs;
+		*buflen = 0;
+	}
+	if (len >= bs) {
+		size_t nblocks = len / bs;
+
+		compress(h, p, nblocks);
+		*count += nblocks * bs;
+		p += nblocks * bs;
+		len -= nblocks * bs;
+	}
+	memcpy(buf, p, len);
+	*buflen = len;
+}
 
 void mbv_sha256_init(struct mbv_sha256_state *st);
 void mbv_sha256_blocks_generic(uint32_t h[8], const uint8_t *p, size_t nblocks);

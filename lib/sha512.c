@@ -79,35 +79,15 @@ void mbv_sha512_ctx_init(struct mbv_sha512_ctx *ctx)
 	ctx->buflen = 0;
 }
 
+static void compress_sha512(void *h, const uint8_t *p, size_t nblocks)
+{
+	mbv_sha512_blocks_generic(h, p, nblocks);
+}
+
 void mbv_sha512_ctx_update(struct mbv_sha512_ctx *ctx, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	if (ctx->buflen) {
-		size_t n = MBV_SHA512_BLOCK_SIZE - ctx->buflen;
-
-		if (n > len)
-			n = len;
-		memcpy(ctx->buf + ctx->buflen, p, n);
-		ctx->buflen += n;
-		p += n;
-		len -= n;
-		if (ctx->buflen < MBV_SHA512_BLOCK_SIZE)
-			return;
-		mbv_sha512_blocks_generic(ctx->st.h, ctx->buf, 1);
-		ctx->st.count += MBV_SHA512_BLOCK_SIZE;
-		ctx->buflen = 0;
-	}
-	if (len >= MBV_SHA512_BLOCK_SIZE) {
-		size_t nblocks = len / MBV_SHA512_BLOCK_SIZE;
-
-		mbv_sha512_blocks_generic(ctx->st.h, p, nblocks);
-		ctx->st.count += nblocks * MBV_SHA512_BLOCK_SIZE;
-		p += nblocks * MBV_SHA512_BLOCK_SIZE;
-		len -= nblocks * MBV_SHA512_BLOCK_SIZE;
-	}
-	memcpy(ctx->buf, p, len);
-	ctx->buflen = len;
+	mbv_hash_buffered_update(ctx->buf, &ctx->buflen, MBV_SHA512_BLOCK_SIZE, data, len,
+				 &ctx->st.count, compress_sha512, ctx->st.h);
 }
 
 void mbv_sha512_ctx_final(struct mbv_sha512_ctx *ctx, uint8_t out[64])
