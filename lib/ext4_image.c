@@ -42,6 +42,16 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		return mbv_e4_report(error, error_ctx, err, "cannot open the image: %s",
 				   mbv_e4_strerror(r));
 	}
+	/*
+	 * Group descriptors pointing outside their group crash libext2fs's own
+	 * bitmap and inode table reads (seen fuzzing): check them as e2fsck does.
+	 */
+	r = ext2fs_check_desc(fs);
+	if (r) {
+		ext2fs_free(fs);
+		return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+				   "corrupt group descriptors: %s (run e2fsck)", mbv_e4_strerror(r));
+	}
 	if (writable) {
 		struct stat st;
 		uint64_t need = ext2fs_blocks_count(fs->super) * (uint64_t)fs->blocksize;
