@@ -205,7 +205,11 @@ static int compute_serial(const struct mbv_tree_params *params, mbv_pread_fn pre
 	if (err)
 		return err;
 	if (params->file_size) {
-		buf = aligned_alloc(4096, MBV_READ_CHUNK);
+		/* Small files are common (mkfs): no bigger buffer than the file. */
+		size_t bytes = params->file_size < MBV_READ_CHUNK ?
+			       (size_t)(params->file_size + 4095) / 4096 * 4096 : MBV_READ_CHUNK;
+
+		buf = aligned_alloc(4096, bytes);
 		if (!buf) {
 			err = -ENOMEM;
 			goto out;
