@@ -39,15 +39,21 @@ struct job {
 };
 
 struct mbv_pool {
-	unsigned int nthreads;
-	pthread_t *threads;
-	uint8_t **buffers;	/* one data buffer per worker */
+	unsigned int nthreads;	/* hashing threads: the workers plus the caller */
+	pthread_t *threads;	/* nthreads - 1 workers */
+	uint8_t **buffers;	/* one data buffer per thread; [0] is the caller's */
 	size_t buffer_bytes;
 	pthread_mutex_t lock;
 	pthread_cond_t work;	/* a job arrived, a slot was freed, or shutdown */
 	pthread_cond_t done;	/* a slot became ready, or a worker went idle */
 	struct job *job;
 	unsigned int busy;	/* workers inside the current job */
+	/*
+	 * Who sleeps on which condition: a wake-up is a futex call and, in a
+	 * virtual machine, an inter-processor interrupt, so signal only sleepers.
+	 */
+	unsigned int workers_waiting;
+	bool caller_waiting;
 	bool shutdown;
 };
 
@@ -63,14 +69,46 @@ static int hash_chunk(const struct job *j, uint64_t chunk, uint8_t *buf,
 	uint64_t off = chunk * j->chunk_bytes;
 	size_t len = j->file_size - off < j->chunk_bytes ?
 		     (size_t)(j->file_size - off) : j->chunk_bytes;
-	size_t nblocks = (len + j->block_size - 1) / j->block_size;
-	int err = j->pread(j->read_ctx, buf, len, off);
+	/* Read and hash in L2-sized pieces: the hash then reads what pread just wrote from cache. */
+	size_t piece = MBV_READ_CHUNK > j->block_size ?
+		       MBV_READ_CHUNK / j->block_size * j->block_size : j->block_size;
+	size_t done = 0;
 
-	if (err)
-		return err < 0 ? err : -EIO;
-	memset(buf + len, 0, nblocks * j->block_size - len);
-	mbv_tree_hash_blocks(j->th, buf, nblocks, j->block_size, digests);
+	while (done < len) {
+		size_t n = len - done < piece ? len - done : piece;
+		size_t nblocks = (n + j->block_size - 1) / j->block_size;
+		int err = j->pread(j->read_ctx, buf, n, off + done);
+
+		if (err)
+			return err < 0 ? err : -EIO;
+		memset(buf + n, 0, nblocks * j->block_size - n);
+		mbv_tree_hash_blocks(j->th, buf, nblocks, j->block_size,
+				     digests + done / j->block_size * j->th->digest_size);
+		done += n;
+	}
 	return 0;
+}
+
+/* Can a thread take the next chunk?  (Its slot must have been drained.) */
+static bool chunk_available(const struct job *j)
+{
+	return j && !j->abort && j->next_chunk < j->nchunks &&
+	       j->next_chunk < j->consumed + j->nslots;
+}
+
+/* Take the next chunk, hash it unlocked into its slot; called and returns locked. */
+static void take_and_hash(struct mbv_pool *pool, struct job *j, uint8_t *buf)
+{
+	uint64_t chunk = j->next_chunk++;
+	struct slot *s = &j->slots[chunk % j->nslots];
+	int err;
+
+	pthread_mutex_unlock(&pool->lock);
+	err = hash_chunk(j, chunk, buf, s->digests);
+	pthread_mutex_lock(&pool->lock);
+	s->chunk = chunk;
+	s->err = err;
+	s->ready = true;
 }
 
 static void *worker_main(void *p)
@@ -83,32 +121,21 @@ static void *worker_main(void *p)
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		struct job *j = pool->job;
-		struct slot *s;
-		uint64_t chunk;
-		int err;
 
 		if (pool->shutdown)
 			break;
-		/* Take a chunk once its slot has been drained by the caller. */
-		if (!j || j->abort || j->next_chunk == j->nchunks ||
-		    j->next_chunk >= j->consumed + j->nslots) {
+		if (!chunk_available(j)) {
+			pool->workers_waiting++;
 			pthread_cond_wait(&pool->work, &pool->lock);
+			pool->workers_waiting--;
 			continue;
 		}
-		chunk = j->next_chunk++;
-		s = &j->slots[chunk % j->nslots];
 		pool->busy++;
-		pthread_mutex_unlock(&pool->lock);
-
 		/* The buffers are resized between jobs, so look them up each time. */
-		err = hash_chunk(j, chunk, pool->buffers[index], s->digests);
-
-		pthread_mutex_lock(&pool->lock);
-		s->chunk = chunk;
-		s->err = err;
-		s->ready = true;
+		take_and_hash(pool, j, pool->buffers[index]);
 		pool->busy--;
-		pthread_cond_broadcast(&pool->done);
+		if (pool->caller_waiting)
+			pthread_cond_signal(&pool->done);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return NULL;
@@ -133,15 +160,16 @@ int mbv_pool_new(unsigned int threads, struct mbv_pool **out)
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->work, NULL);
 	pthread_cond_init(&pool->done, NULL);
+	pool->nthreads = 1;
 	if (threads == 1) {
 		*out = pool;	/* no workers: the caller does everything */
 		return 0;
 	}
-	pool->threads = calloc(threads, sizeof(*pool->threads));
+	pool->threads = calloc(threads - 1, sizeof(*pool->threads));
 	pool->buffers = calloc(threads, sizeof(*pool->buffers));
 	if (!pool->threads || !pool->buffers)
 		goto nomem;
-	for (i = 0; i < threads; i++) {
+	for (i = 1; i < threads; i++) {
 		struct worker_arg *arg = malloc(sizeof(*arg));
 
 		if (!arg)
@@ -150,7 +178,7 @@ int mbv_pool_new(unsigned int threads, struct mbv_pool **out)
 		arg->index = i;
 		/* Sized on first use: block sizes above CHUNK_BYTES need more. */
 		pool->buffers[i] = NULL;
-		if (pthread_create(&pool->threads[i], NULL, worker_main, arg) != 0) {
+		if (pthread_create(&pool->threads[i - 1], NULL, worker_main, arg) != 0) {
 			free(arg);
 			mbv_pool_free(pool);
 			return -EAGAIN;
@@ -174,8 +202,8 @@ void mbv_pool_free(struct mbv_pool *pool)
 	pool->shutdown = true;
 	pthread_cond_broadcast(&pool->work);
 	pthread_mutex_unlock(&pool->lock);
-	for (i = 0; i < pool->nthreads; i++)
-		pthread_join(pool->threads[i], NULL);
+	for (i = 1; i < pool->nthreads; i++)
+		pthread_join(pool->threads[i - 1], NULL);
 	if (pool->buffers)
 		for (i = 0; i < pool->nthreads; i++)
 			free(pool->buffers[i]);
@@ -189,7 +217,7 @@ void mbv_pool_free(struct mbv_pool *pool)
 
 unsigned int mbv_pool_threads(const struct mbv_pool *pool)
 {
-	return pool && pool->nthreads ? pool->nthreads : 1;
+	return pool ? pool->nthreads : 1;
 }
 
 /* The caller-only path: sequential reads into one buffer. */
@@ -302,14 +330,22 @@ int mbv_pool_compute_tree(struct mbv_pool *pool,
 
 	pthread_mutex_lock(&pool->lock);
 	pool->job = &j;
-	pthread_cond_broadcast(&pool->work);
+	if (pool->workers_waiting)
+		pthread_cond_broadcast(&pool->work);
 	while (j.consumed < j.nchunks) {
 		struct slot *s = &j.slots[j.consumed % j.nslots];
 		uint64_t off = j.consumed * j.chunk_bytes;
 		uint64_t len;
 
 		if (!s->ready) {
-			pthread_cond_wait(&pool->done, &pool->lock);
+			/* The caller hashes too, rather than sleep. */
+			if (chunk_available(&j)) {
+				take_and_hash(pool, &j, pool->buffers[0]);
+			} else {
+				pool->caller_waiting = true;
+				pthread_cond_wait(&pool->done, &pool->lock);
+				pool->caller_waiting = false;
+			}
 			continue;
 		}
 		pthread_mutex_unlock(&pool->lock);
@@ -326,12 +362,16 @@ int mbv_pool_compute_tree(struct mbv_pool *pool,
 			j.abort = true;
 			break;
 		}
-		pthread_cond_broadcast(&pool->work);
+		if (pool->workers_waiting)
+			pthread_cond_signal(&pool->work);
 	}
 	/* Wait until no worker still touches this job. */
 	j.abort = true;
-	while (pool->busy)
+	while (pool->busy) {
+		pool->caller_waiting = true;
 		pthread_cond_wait(&pool->done, &pool->lock);
+		pool->caller_waiting = false;
+	}
 	pool->job = NULL;
 	pthread_mutex_unlock(&pool->lock);
 	if (!err)
