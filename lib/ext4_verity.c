@@ -40,6 +40,7 @@ struct enable_ctx {
 	bool reserved;
 
 	uint8_t *wbuf;			/* contiguous blocks waiting to be written */
+	uint64_t w_cap;			/* blocks wbuf holds */
 	blk64_t w_pblk;
 	uint64_t w_n;
 
@@ -105,7 +106,7 @@ static int write_meta_block(struct enable_ctx *c, uint64_t lblk, const void *dat
 	uint32_t bs = c->f->bs;
 	int err;
 
-	if (c->w_n && (pblk != c->w_pblk + c->w_n || c->w_n == WRITE_BATCH)) {
+	if (c->w_n && (pblk != c->w_pblk + c->w_n || c->w_n == c->w_cap)) {
 		err = flush_writes(c);
 		if (err)
 			return err;
@@ -768,7 +769,9 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	}
 
 	err = -ENOMEM;
-	c.wbuf = aligned_alloc(4096, (size_t)WRITE_BATCH * f.bs);
+	/* Most files are small (mkfs): a malloc this big per file would be an mmap + munmap. */
+	c.w_cap = c.end_lblk - c.meta_lblk < WRITE_BATCH ? c.end_lblk - c.meta_lblk : WRITE_BATCH;
+	c.wbuf = aligned_alloc(4096, (size_t)c.w_cap * f.bs);
 	if (!c.wbuf) {
 		mbv_e4_fail(&f, err, "out of memory");
 		goto out;
