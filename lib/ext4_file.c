@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <et/com_err.h>
 #include <ext2fs/ext2_err.h>
@@ -254,10 +255,33 @@ const struct ext4_ext *mbv_e4_file_find(const struct ext4_file *f, uint64_t lblk
 	return NULL;
 }
 
+/* Whole blocks straight from the image file (see struct ext4_file's direct). */
+static int read_run_direct(struct ext4_file *f, uint8_t *dst, blk64_t pblk, uint64_t n)
+{
+	uint64_t pos = pblk << f->blkbits, left = n << f->blkbits;
+
+	while (left) {
+		ssize_t got = pread(f->direct_fd, dst, left, (off_t)pos);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return mbv_e4_fail(f, got < 0 ? -errno : -EIO, "cannot read block %llu: %s",
+					   (unsigned long long)(pos >> f->blkbits),
+					   got < 0 ? strerror(errno) : "past the end of the image");
+		dst += got;
+		pos += (uint64_t)got;
+		left -= (uint64_t)got;
+	}
+	return 0;
+}
+
 static int read_run(struct ext4_file *f, void *dst, blk64_t pblk, uint64_t n)
 {
 	errcode_t r;
 
+	if (f->direct)
+		return read_run_direct(f, dst, pblk, n);
 	while (n) {
 		/* io_channel counts are ints; stay far below. */
 		int k = n > (1u << 16) ? 1 << 16 : (int)n;

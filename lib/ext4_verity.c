@@ -160,6 +160,22 @@ static int put_tree_block(void *ctx, const void *block, size_t size, uint64_t of
 	return err;
 }
 
+/* The tree built ahead by mbv_ext4_prehash_run(), block by block as the builder would give it. */
+static int put_prehashed_tree(struct enable_ctx *c, const struct mbv_ext4_prehash *ph,
+			      struct mbv_tree_result *result)
+{
+	uint64_t off;
+	int err;
+
+	for (off = 0; off < ph->tree_size; off += ph->block_size) {
+		err = put_tree_block(c, ph->tree + off, ph->block_size, off);
+		if (err)
+			return err;
+	}
+	*result = ph->result;
+	return 0;
+}
+
 /* Write what is left of partly filled blocks (the rest stays zero). */
 static int flush_partials(struct enable_ctx *c)
 {
@@ -743,6 +759,12 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 				(unsigned long long)free_blocks);
 		goto out_file;
 	}
+	if (params->prehash && !mbv_e4_prehash_fits(params->prehash, &f, alg, bs, params)) {
+		err = mbv_e4_fail(&f, -ESTALE, "the pre-hashed tree does not fit: the file, its data "
+				  "or the parameters changed");
+		goto out_file;
+	}
+
 	if (params->flags & MBV_EXT4_ENABLE_CHECK_ONLY)
 		goto out_file;
 
@@ -795,7 +817,11 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	tp.file_size = f.size;
 	tp.tree_block = put_tree_block;
 	tp.ctx = &c;
-	err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &f, &result);
+	if (params->prehash)
+		err = put_prehashed_tree(&c, params->prehash, &result);
+	else
+		err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &f,
+					    &result);
 	if (err && !f.reported)
 		mbv_e4_fail(&f, err, "building the Merkle tree failed: %s", strerror(-err));
 	if (!err)

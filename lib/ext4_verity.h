@@ -53,7 +53,30 @@ struct ext4_file {
 	/* Pool workers read while the caller writes tree blocks: one I/O at a time. */
 	pthread_mutex_t io_lock;
 	bool reported;			/* an error message went out already */
+	/* Read data blocks with pread(direct_fd), not through libext2fs (prehash). */
+	bool direct;
+	int direct_fd;
 };
+
+/* A file's tree built ahead of enable (the public mbv_ext4_prehash_*). */
+struct mbv_ext4_prehash {
+	struct ext4_file f;		/* extents and size; f.fs is not used by run */
+	ext2_filsys fs;
+	uint32_t alg, block_size, salt_size;
+	uint8_t salt[MBV_MAX_SALT_SIZE];
+	uint8_t *tree;			/* the whole tree, root level first */
+	uint64_t tree_size;
+	bool built;
+	struct mbv_tree_result result;
+};
+
+/*
+ * Does @ph hold the tree enable would build for @f with these parameters?
+ * Compares the file, parameters, size, and the extents of the data blocks.
+ */
+bool mbv_e4_prehash_fits(const struct mbv_ext4_prehash *ph, const struct ext4_file *f,
+			 uint32_t alg, uint32_t block_size,
+			 const struct mbv_ext4_enable_params *params);
 
 /* Where the verity metadata sits, as the kernel finds it. */
 struct ext4_verity_loc {

@@ -16,6 +16,7 @@ struct enable_session {
 	struct mbv_pool *pool;
 	bool quiet;
 	bool batch;			/* MBV_EXT4_ENABLE_BATCH: an image being built */
+	int image_fd;			/* the image read-only, for hashing ahead; or -1 */
 };
 
 /*

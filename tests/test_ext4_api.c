@@ -2,6 +2,8 @@
 /* The ext4 library API as mkfs tooling uses it: libext2fs handles in, verity files out. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,10 +184,28 @@ static void expect(size_t i, uint32_t alg, uint32_t bs, const uint8_t *salt,
 
 static const uint8_t salt[5] = { 1, 2, 3, 4, 5 };
 
-/* Every file, SHA-256/4096 and SHA-512/1024 salted, with and without a pool. */
+/* A tree built ahead in another thread, as mkfs does for small files. */
+struct prehash_job {
+	struct mbv_ext4_prehash *ph;
+	struct mbv_tree_result res;
+	int err;
+};
+
+static void *run_prehash(void *arg)
+{
+	struct prehash_job *j = arg;
+
+	j->err = mbv_ext4_prehash_run(j->ph, &j->res);
+	return NULL;
+}
+
+/*
+ * Every file, SHA-256/4096 and SHA-512/1024 salted, with and without a pool,
+ * hashed by enable or built ahead in another thread.
+ */
 START_TEST(test_enable_then_read_back)
 {
-	bool sha512 = _i & 1, use_pool = _i & 2;
+	bool sha512 = _i & 1, use_pool = _i & 2, ahead = _i & 4;
 	uint32_t alg = sha512 ? MBV_HASH_ALG_SHA512 : MBV_HASH_ALG_SHA256;
 	uint32_t bs = sha512 ? 1024 : 4096;
 	struct mbv_pool *pool = NULL;
@@ -193,10 +213,14 @@ START_TEST(test_enable_then_read_back)
 	ext2_filsys fs;
 	size_t i;
 
+	int image_fd;
+
 	if (use_pool)
 		ck_assert_int_eq(mbv_pool_new(2, &pool), 0);
 	fresh_image();
 	fs = open_fs(true);
+	image_fd = open(path("img"), O_RDONLY);
+	ck_assert_int_ge(image_fd, 0);
 	for (i = 0; i < NFILES; i++) {
 		struct mbv_ext4_enable_params p = { 0 };
 		struct mbv_tree_result res;
@@ -209,8 +233,24 @@ START_TEST(test_enable_then_read_back)
 			p.salt_size = sizeof(salt);
 		}
 		p.pool = pool;
-		ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, files[i].name), &p, &res,
-						 on_error, &m), 0);
+		if (ahead) {
+			struct prehash_job j = { 0 };
+			pthread_t t;
+
+			ck_assert_int_eq(mbv_ext4_prehash_new(fs, lookup(fs, files[i].name), &p,
+							      image_fd, &j.ph, on_error, &m), 0);
+			ck_assert_int_eq(pthread_create(&t, NULL, run_prehash, &j), 0);
+			ck_assert_int_eq(pthread_join(t, NULL), 0);
+			ck_assert_int_eq(j.err, 0);
+			p.prehash = j.ph;
+			ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, files[i].name), &p, &res,
+							 on_error, &m), 0);
+			ck_assert_mem_eq(res.digest, j.res.digest, j.res.digest_size);
+			mbv_ext4_prehash_free(j.ph);
+		} else {
+			ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, files[i].name), &p, &res,
+							 on_error, &m), 0);
+		}
 		{
 			struct expected e;
 
@@ -219,6 +259,7 @@ START_TEST(test_enable_then_read_back)
 			free(e.tree);
 		}
 	}
+	close(image_fd);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	ck_assert_int_eq(m.count, 0);
 
@@ -261,6 +302,95 @@ START_TEST(test_enable_then_read_back)
 	}
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	mbv_pool_free(pool);
+}
+END_TEST
+
+/* A tree built ahead is used only for the file, parameters and blocks it was built from. */
+START_TEST(test_prehash_must_fit)
+{
+	struct mbv_ext4_enable_params p = { .version = 1 }, other;
+	struct msgs m = { .count = 0 };
+	struct mbv_ext4_prehash *ph, *unrun;
+	ext2_filsys fs;
+	ext2_ino_t small, medium;
+	int image_fd;
+
+	fresh_image();
+	fs = open_fs(true);
+	image_fd = open(path("img"), O_RDONLY);
+	ck_assert_int_ge(image_fd, 0);
+	small = lookup(fs, "small");
+	medium = lookup(fs, "medium");
+	ck_assert_int_eq(mbv_ext4_prehash_new(fs, medium, &p, image_fd, &ph, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_prehash_run(ph, NULL), 0);
+	ck_assert_int_eq(mbv_ext4_prehash_new(fs, medium, &p, image_fd, &unrun, on_error, &m), 0);
+
+	/* Another file, other parameters, never run: refused before any write. */
+	other = p;
+	other.prehash = ph;
+	ck_assert_int_eq(mbv_ext4_enable(fs, small, &other, NULL, on_error, &m), -ESTALE);
+	ck_assert_ptr_nonnull(strstr(m.last, "pre-hashed"));
+	other.block_size = 1024;
+	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
+	other = p;
+	other.salt = salt;
+	other.salt_size = sizeof(salt);
+	other.prehash = ph;
+	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
+	other = p;
+	other.prehash = unrun;
+	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
+	ck_assert_int_eq(m.count, 4);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	ck_assert(same_as_pristine());
+
+	/* The data blocks moved since: refused too. */
+	fs = open_fs(true);
+	{
+		struct ext2_inode inode;
+
+		ck_assert_int_eq(ext2fs_read_inode(fs, medium, &inode), 0);
+		ck_assert_int_eq(ext2fs_punch(fs, medium, &inode, NULL, 3, 3), 0);
+	}
+	other = p;
+	other.prehash = ph;
+	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
+	mbv_ext4_prehash_free(ph);
+	mbv_ext4_prehash_free(unrun);
+
+	/*
+	 * The tree enable writes is the one built ahead: data changed behind
+	 * libext2fs's back after the run does not get into it (verify sees it).
+	 */
+	{
+		struct mbv_tree_result ahead, res;
+		struct mbv_ext4_verity_info info;
+		blk64_t pblk;
+		int wfd = open(path("img"), O_RDWR);
+
+		ck_assert_int_eq(mbv_ext4_prehash_new(fs, small, &p, image_fd, &ph, on_error, &m), 0);
+		ck_assert_int_eq(mbv_ext4_prehash_run(ph, &ahead), 0);
+		ck_assert_int_eq(ext2fs_bmap2(fs, small, NULL, NULL, 0, 0, NULL, &pblk), 0);
+		ck_assert_int_eq(pwrite(wfd, "X", 1, (off_t)(pblk * fs->blocksize)), 1);
+		close(wfd);
+		other = p;
+		other.prehash = ph;
+		ck_assert_int_eq(mbv_ext4_enable(fs, small, &other, &res, on_error, &m), 0);
+		ck_assert_mem_eq(res.digest, ahead.digest, ahead.digest_size);
+		ck_assert_int_eq(mbv_ext4_measure(fs, small, &info, on_error, &m), 0);
+		ck_assert_mem_eq(info.digest, ahead.digest, ahead.digest_size);
+		ck_assert_int_ne(mbv_ext4_verify(fs, small, NULL, NULL, NULL, NULL, NULL, NULL), 0);
+		mbv_ext4_prehash_free(ph);
+	}
+
+	/* Bad arguments. */
+	ck_assert_int_eq(mbv_ext4_prehash_new(fs, medium, &p, -1, &ph, on_error, &m), -EINVAL);
+	ck_assert_ptr_null(ph);
+	ck_assert_int_eq(mbv_ext4_prehash_new(fs, EXT2_ROOT_INO, &p, image_fd, &ph, on_error, &m),
+			 -EISDIR);
+	ck_assert_ptr_null(ph);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	close(image_fd);
 }
 END_TEST
 
@@ -631,7 +761,8 @@ static Suite *ext4_suite(void)
 	TCase *tc = tcase_create("api");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, test_enable_then_read_back, 0, 4);
+	tcase_add_loop_test(tc, test_enable_then_read_back, 0, 8);
+	tcase_add_test(tc, test_prehash_must_fit);
 	tcase_add_test(tc, test_check_only_and_refusals);
 	tcase_add_test(tc, test_signature_stored);
 	tcase_add_loop_test(tc, test_verify_names_the_place, 0, 5);
