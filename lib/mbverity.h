@@ -199,6 +199,68 @@ const char *mbv_sha256_impl_name(void);
 #define MBV_SIG_ERRBUF_SIZE	512
 
 /**
+ * struct mbv_signer - a private key and its certificate, loaded once
+ *
+ * Opaque.  Made by mbv_signer_new(), used by mbv_signer_sign(), freed by
+ * mbv_signer_free().  Never modified after mbv_signer_new() returns, so one
+ * signer may sign in several threads at once.
+ */
+struct mbv_signer;
+
+/**
+ * mbv_signer_new() - load a signing key and its certificate once
+ * @key_path: PEM private key (PKCS#8 or traditional); an encrypted key fails
+ *	with -ENOKEY, there is never a passphrase prompt
+ * @cert_path: PEM X.509 certificate of that key, or NULL to read it from
+ *	@key_path
+ * @out: set to the new signer, or to NULL on failure; the caller frees it
+ *	with mbv_signer_free()
+ * @errbuf: on failure, a one-line reason naming the file; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * Reads and parses both files and checks that the key is the certificate's,
+ * so that signing with the result reads no file.  Clears the calling
+ * thread's OpenSSL error queue; safe in concurrent threads.
+ *
+ * Return: 0; -ENOENT etc. for an unreadable file; -EBADMSG for malformed
+ * PEM; -ENOKEY for an encrypted key; -EKEYREJECTED when the key does not
+ * match the certificate; -EINVAL, -ENOMEM.
+ */
+int mbv_signer_new(const char *key_path, const char *cert_path,
+		   struct mbv_signer **out, char *errbuf, size_t errbuf_size);
+
+/**
+ * mbv_signer_sign() - sign a file digest as `fsverity sign` does
+ * @s: from mbv_signer_new()
+ * @hash_algorithm: MBV_HASH_ALG_* the digest was computed with
+ * @digest: the fs-verity file digest (mbv_tree_result.digest)
+ * @sig: set to the DER PKCS#7 signature, malloc'ed; the caller frees it;
+ *	NULL on failure
+ * @sig_size: set to the signature's size, at most MBV_MAX_SIGNATURE_SIZE;
+ *	0 on failure
+ * @errbuf: on failure, a one-line reason; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * The signature is the one mbv_sign_digest() describes, byte for byte for
+ * RSA keys.  Several threads may call this at once with the same @s: each
+ * call has its own OpenSSL objects and clears only the calling thread's
+ * OpenSSL error queue.  @s must not be freed while a call is running.
+ *
+ * Return: 0; -EMSGSIZE when the signature would exceed
+ * MBV_MAX_SIGNATURE_SIZE (a huge issuer name); -EINVAL (also for an unknown
+ * @hash_algorithm, or a key type OpenSSL cannot sign PKCS#7 with), -ENOMEM.
+ */
+int mbv_signer_sign(const struct mbv_signer *s, uint32_t hash_algorithm,
+		    const uint8_t *digest, uint8_t **sig, size_t *sig_size,
+		    char *errbuf, size_t errbuf_size);
+
+/**
+ * mbv_signer_free() - free a signer from mbv_signer_new()
+ * @s: the signer, or NULL
+ */
+void mbv_signer_free(struct mbv_signer *s);
+
+/**
  * mbv_sign_digest() - sign a file digest as `fsverity sign` does
  * @hash_algorithm: MBV_HASH_ALG_* the digest was computed with
  * @digest: the fs-verity file digest (mbv_tree_result.digest)
@@ -214,8 +276,10 @@ const char *mbv_sha256_impl_name(void);
  * Signs mbv_formatted_digest() into PKCS#7 signedData, DER, detached, without
  * authenticated attributes or certificates, the signer named by issuer and
  * serial, digest algorithm @hash_algorithm.  For RSA keys the result is
- * byte-identical to fsverity-utils'.  Clears the calling thread's OpenSSL
- * error queue; safe in concurrent threads.
+ * byte-identical to fsverity-utils'.  Reads both files on every call: to
+ * sign many digests, use mbv_signer_new() and mbv_signer_sign(), which this
+ * function is made of.  Clears the calling thread's OpenSSL error queue;
+ * safe in concurrent threads.
  *
  * Return: 0; -ENOENT etc. for an unreadable file; -EBADMSG for malformed
  * PEM; -ENOKEY for an encrypted key; -EKEYREJECTED when the key does not

@@ -147,10 +147,84 @@ static int encode_pkcs7(PKCS7 *p7, uint8_t **sig, size_t *sig_size,
 	return 0;
 }
 
+/*
+ * A loaded key and its certificate, never written after mbv_signer_new()
+ * returns.  Each signature builds its own PKCS7 and BIO (and OpenSSL its
+ * own EVP_PKEY_CTX) and only reads the key and certificate or takes
+ * references to them, which OpenSSL allows from several threads at once on
+ * objects nobody modifies; what OpenSSL caches inside a key (RSA blinding,
+ * provider exports) it guards with the key's own lock.
+ */
+struct mbv_signer {
+	EVP_PKEY *pkey;
+	X509 *cert;
+	char *key_path;		/* for error messages */
+	char *cert_path;
+};
+
 /* Documented in mbverity.h. */
-int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
-		    const char *key_path, const char *cert_path,
-		    uint8_t **sig, size_t *sig_size,
+void mbv_signer_free(struct mbv_signer *s)
+{
+	if (!s)
+		return;
+	EVP_PKEY_free(s->pkey);
+	X509_free(s->cert);
+	free(s->key_path);
+	free(s->cert_path);
+	free(s);
+}
+
+/* Documented in mbverity.h. */
+int mbv_signer_new(const char *key_path, const char *cert_path,
+		   struct mbv_signer **out, char *errbuf, size_t errbuf_size)
+{
+	struct errout e = { errbuf, errbuf_size };
+	struct mbv_signer *s;
+	int err;
+
+	if (errbuf && errbuf_size)
+		errbuf[0] = '\0';
+	if (!out || !key_path) {
+		set_error(&e, "missing argument to mbv_signer_new");
+		return -EINVAL;
+	}
+	*out = NULL;
+	if (!cert_path)
+		cert_path = key_path;	/* like fsverity: one PEM with both */
+	ERR_clear_error();
+
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->key_path = strdup(key_path)) ||
+	    !(s->cert_path = strdup(cert_path))) {
+		set_error(&e, "out of memory");
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = read_key(key_path, &s->pkey, &e);
+	if (err)
+		goto fail;
+	err = read_cert(cert_path, &s->cert, &e);
+	if (err)
+		goto fail;
+	/* PKCS7_sign_add_signer() checks again, but its reason is vaguer. */
+	if (X509_check_private_key(s->cert, s->pkey) != 1) {
+		ERR_clear_error();
+		set_error(&e, "private key '%s' does not match certificate '%s'",
+			  key_path, cert_path);
+		err = -EKEYREJECTED;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	mbv_signer_free(s);
+	ERR_clear_error();
+	return err;
+}
+
+/* Documented in mbverity.h. */
+int mbv_signer_sign(const struct mbv_signer *s, uint32_t hash_algorithm,
+		    const uint8_t *digest, uint8_t **sig, size_t *sig_size,
 		    char *errbuf, size_t errbuf_size)
 {
 	/*
@@ -163,8 +237,6 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 	struct errout e = { errbuf, errbuf_size };
 	uint8_t fdigest[12 + MBV_MAX_DIGEST_SIZE];
 	const EVP_MD *md = fsverity_md(hash_algorithm);
-	EVP_PKEY *pkey = NULL;
-	X509 *cert = NULL;
 	PKCS7 *p7 = NULL;
 	BIO *data = NULL;
 	uint8_t *out = NULL;
@@ -173,34 +245,18 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 
 	if (errbuf && errbuf_size)
 		errbuf[0] = '\0';
-	if (!sig || !sig_size || !digest || !key_path) {
-		set_error(&e, "missing argument to mbv_sign_digest");
+	if (!s || !sig || !sig_size || !digest) {
+		set_error(&e, "missing argument to mbv_signer_sign");
 		return -EINVAL;
 	}
 	*sig = NULL;
 	*sig_size = 0;
-	if (!cert_path)
-		cert_path = key_path;	/* like fsverity: one PEM with both */
 	n = mbv_formatted_digest(hash_algorithm, digest, fdigest);
 	if (n < 0 || !md) {
 		set_error(&e, "unknown hash algorithm %u", hash_algorithm);
 		return -EINVAL;
 	}
 	ERR_clear_error();
-
-	err = read_key(key_path, &pkey, &e);
-	if (err)
-		goto out;
-	err = read_cert(cert_path, &cert, &e);
-	if (err)
-		goto out;
-	if (X509_check_private_key(cert, pkey) != 1) {
-		ERR_clear_error();
-		set_error(&e, "private key '%s' does not match certificate '%s'",
-			  key_path, cert_path);
-		err = -EKEYREJECTED;
-		goto out;
-	}
 
 	err = -EINVAL;
 	data = BIO_new_mem_buf(fdigest, n);
@@ -214,12 +270,13 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 		set_error(&e, "cannot create a PKCS#7 signature");
 		goto out;
 	}
-	if (!PKCS7_sign_add_signer(p7, cert, pkey, md, flags)) {
-		set_error(&e, "cannot sign with private key '%s'", key_path);
+	/* Takes its own reference to the key, copies issuer and serial. */
+	if (!PKCS7_sign_add_signer(p7, s->cert, s->pkey, md, flags)) {
+		set_error(&e, "cannot sign with private key '%s'", s->key_path);
 		goto out;
 	}
 	if (PKCS7_final(p7, data, flags) != 1) {
-		set_error(&e, "cannot sign with private key '%s'", key_path);
+		set_error(&e, "cannot sign with private key '%s'", s->key_path);
 		goto out;
 	}
 	err = encode_pkcs7(p7, &out, &out_size, &e);
@@ -228,7 +285,7 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 	if (out_size > MBV_MAX_SIGNATURE_SIZE) {
 		/* Only a huge issuer name in the certificate gets here. */
 		set_error(&e, "signature with certificate '%s' would be %zu bytes, more than fs-verity's %d",
-			  cert_path, out_size, MBV_MAX_SIGNATURE_SIZE);
+			  s->cert_path, out_size, MBV_MAX_SIGNATURE_SIZE);
 		free(out);
 		err = -EMSGSIZE;
 		goto out;
@@ -239,9 +296,41 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 out:
 	BIO_free(data);
 	PKCS7_free(p7);
-	X509_free(cert);
-	EVP_PKEY_free(pkey);
 	ERR_clear_error();
+	return err;
+}
+
+/*
+ * Documented in mbverity.h.  The arguments are checked before any file is
+ * read, so a bad algorithm is -EINVAL whatever the files are.
+ */
+int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
+		    const char *key_path, const char *cert_path,
+		    uint8_t **sig, size_t *sig_size,
+		    char *errbuf, size_t errbuf_size)
+{
+	struct errout e = { errbuf, errbuf_size };
+	struct mbv_signer *s;
+	int err;
+
+	if (errbuf && errbuf_size)
+		errbuf[0] = '\0';
+	if (!sig || !sig_size || !digest || !key_path) {
+		set_error(&e, "missing argument to mbv_sign_digest");
+		return -EINVAL;
+	}
+	*sig = NULL;
+	*sig_size = 0;
+	if (!fsverity_md(hash_algorithm)) {
+		set_error(&e, "unknown hash algorithm %u", hash_algorithm);
+		return -EINVAL;
+	}
+	err = mbv_signer_new(key_path, cert_path, &s, errbuf, errbuf_size);
+	if (err)
+		return err;
+	err = mbv_signer_sign(s, hash_algorithm, digest, sig, sig_size,
+			      errbuf, errbuf_size);
+	mbv_signer_free(s);
 	return err;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Built-in signatures: round trips, byte-identity with `fsverity sign`, and every bad input. */
+/* Built-in signatures: round trips, byte-identity with `fsverity sign`, signers shared by threads, and every bad input. */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -233,6 +234,7 @@ START_TEST(test_rsa_identical_to_fsverity)
 	const char *k = _i % 2 ? "rsa4096" : "rsa2048";
 	const char *file = path("data"), *ref = path("ref.sig");
 	struct mbv_tree_result res;
+	struct mbv_signer *s;
 	uint8_t *sig, *want;
 	size_t sig_size, want_size;
 
@@ -241,6 +243,13 @@ START_TEST(test_rsa_identical_to_fsverity)
 	want = slurp(ref, &want_size);
 	ck_assert_int_eq(mbv_sign_digest(res.hash_algorithm, res.digest, keyf(k),
 					 certf(k), &sig, &sig_size, NULL, 0), 0);
+	ck_assert_uint_eq(sig_size, want_size);
+	ck_assert_mem_eq(sig, want, sig_size);
+	free(sig);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_signer_sign(s, res.hash_algorithm, res.digest, &sig,
+					 &sig_size, NULL, 0), 0);
+	mbv_signer_free(s);
 	ck_assert_uint_eq(sig_size, want_size);
 	ck_assert_mem_eq(sig, want, sig_size);
 	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
@@ -433,47 +442,335 @@ START_TEST(test_openssl_variants)
 }
 END_TEST
 
+/* Key and certificate pairs that cannot sign, and the error. */
+static const struct bad_key {
+	const char *key, *cert;
+	int want;
+	int names;	/* 0: the key, 1: the cert in the reason */
+} bad_keys[] = {
+	{ "rsa2048.key", "other.crt", -EKEYREJECTED, 1 },
+	{ "ec256.key", "rsa2048.crt", -EKEYREJECTED, 1 },
+	{ "enc_pkcs8.key", "enc.crt", -ENOKEY, 0 },
+	{ "enc_trad.key", "enc.crt", -ENOKEY, 0 },
+	{ "garbage.pem", "rsa2048.crt", -EBADMSG, 0 },
+	{ "empty.pem", "rsa2048.crt", -EBADMSG, 0 },
+	{ "rsa2048.crt", "rsa2048.crt", -EBADMSG, 0 },	/* no key in it */
+	{ "truncated.key", "rsa2048.crt", -EBADMSG, 0 },
+	{ "rsa2048.key", "garbage.pem", -EBADMSG, 1 },
+	{ "rsa2048.key", "rsa2048.key", -EBADMSG, 1 },	/* no cert in it */
+	{ "rsa2048.key", "truncated.crt", -EBADMSG, 1 },
+	{ "missing.key", "rsa2048.crt", -ENOENT, 0 },
+	{ "rsa2048.key", "missing.crt", -ENOENT, 1 },
+	{ ".", "rsa2048.crt", -EBADMSG, 0 },
+	{ "bigname.key", "bigname.crt", -EMSGSIZE, 1 },
+};
+
 START_TEST(test_bad_keys)
 {
-	static const struct {
-		const char *key, *cert;
-		int want;
-		int names;	/* 0: the key, 1: the cert in the reason */
-	} c[] = {
-		{ "rsa2048.key", "other.crt", -EKEYREJECTED, 1 },
-		{ "ec256.key", "rsa2048.crt", -EKEYREJECTED, 1 },
-		{ "enc_pkcs8.key", "enc.crt", -ENOKEY, 0 },
-		{ "enc_trad.key", "enc.crt", -ENOKEY, 0 },
-		{ "garbage.pem", "rsa2048.crt", -EBADMSG, 0 },
-		{ "empty.pem", "rsa2048.crt", -EBADMSG, 0 },
-		{ "rsa2048.crt", "rsa2048.crt", -EBADMSG, 0 },	/* no key in it */
-		{ "truncated.key", "rsa2048.crt", -EBADMSG, 0 },
-		{ "rsa2048.key", "garbage.pem", -EBADMSG, 1 },
-		{ "rsa2048.key", "rsa2048.key", -EBADMSG, 1 },	/* no cert in it */
-		{ "rsa2048.key", "truncated.crt", -EBADMSG, 1 },
-		{ "missing.key", "rsa2048.crt", -ENOENT, 0 },
-		{ "rsa2048.key", "missing.crt", -ENOENT, 1 },
-		{ ".", "rsa2048.crt", -EBADMSG, 0 },
-		{ "bigname.key", "bigname.crt", -EMSGSIZE, 1 },
-	};
 	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig = (uint8_t *)"x";
 	char why[MBV_SIG_ERRBUF_SIZE];
 	size_t sig_size = 1, i;
 
 	fill_digest(digest, 11);
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		const char *k = path(c[i].key), *ce = path(c[i].cert);
+	for (i = 0; i < sizeof(bad_keys) / sizeof(bad_keys[0]); i++) {
+		const struct bad_key *c = &bad_keys[i];
+		const char *k = path(c->key), *ce = path(c->cert);
 		int err = mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, k, ce, &sig,
 					  &sig_size, why, sizeof(why));
 
-		ck_assert_msg(err == c[i].want, "%s + %s: %d (%s), want %d", c[i].key,
-			      c[i].cert, err, why, c[i].want);
+		ck_assert_msg(err == c->want, "%s + %s: %d (%s), want %d", c->key,
+			      c->cert, err, why, c->want);
 		ck_assert_ptr_null(sig);
 		ck_assert_uint_eq(sig_size, 0);
-		check_reason(why, c[i].names ? ce : k);
+		check_reason(why, c->names ? ce : k);
 	}
 	ck_assert_int_eq(mbv_sign_digest(7, digest, keyf("rsa2048"), certf("rsa2048"),
 					 &sig, &sig_size, why, sizeof(why)), -EINVAL);
+}
+END_TEST
+
+/* Sign @digest with @s, checking the success contract. */
+static void signer_ok(const struct mbv_signer *s, uint32_t alg, const uint8_t *digest,
+		      uint8_t **sig, size_t *sig_size)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	ck_assert_int_eq(mbv_signer_sign(s, alg, digest, sig, sig_size, why,
+					 sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_ptr_nonnull(*sig);
+	ck_assert_uint_gt(*sig_size, 0);
+	ck_assert_uint_le(*sig_size, MBV_MAX_SIGNATURE_SIZE);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+}
+
+static bool is_rsa(const char *k)
+{
+	return strncmp(k, "rsa", 3) == 0;
+}
+
+/* A signer signs what mbv_sign_digest() signs: the same bytes for RSA. */
+START_TEST(test_signer_like_sign_digest)
+{
+	const char *k = good_keys[_i / 2];
+	uint32_t alg = algs[_i % 2];
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *a, *b;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	struct mbv_signer *s = NULL;
+	size_t na, nb;
+
+	fill_digest(digest, 20 + (unsigned int)_i);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	signer_ok(s, alg, digest, &a, &na);
+	sign_ok(k, alg, digest, &b, &nb);
+	if (is_rsa(k)) {
+		ck_assert_uint_eq(na, nb);
+		ck_assert_mem_eq(a, b, na);
+	}
+	ck_assert_int_eq(mbv_verify_signature(alg, digest, a, na, certf(k), why,
+					      sizeof(why)), 0);
+	ck_assert_int_eq(mbv_verify_signature(alg, digest, b, nb, certf(k), why,
+					      sizeof(why)), 0);
+	free(a);
+	free(b);
+	mbv_signer_free(s);
+}
+END_TEST
+
+/* cert_path NULL: key and certificate from one PEM, as mbv_sign_digest(). */
+START_TEST(test_signer_combined_pem)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *a, *b;
+	struct mbv_signer *s = NULL;
+	size_t na, nb;
+
+	fill_digest(digest, 31);
+	ck_assert_int_eq(mbv_signer_new(path("both.pem"), NULL, &s, NULL, 0), 0);
+	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &a, &na);
+	mbv_signer_free(s);
+	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &b, &nb);
+	ck_assert_uint_eq(na, nb);
+	ck_assert_mem_eq(a, b, na);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* One signer, many digests under both algorithms; every one verifies. */
+START_TEST(test_signer_many)
+{
+	const char *k = _i ? "ec256" : "rsa2048";
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig, *first = NULL, *ref;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	struct mbv_signer *s = NULL;
+	size_t sig_size, first_size = 0, ref_size;
+	unsigned int j;
+
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, 0), 0);
+	for (j = 0; j < 300; j++) {
+		uint32_t alg = algs[j % 2];
+
+		fill_digest(digest, j);
+		signer_ok(s, alg, digest, &sig, &sig_size);
+		ck_assert_msg(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
+						   why, sizeof(why)) == 0,
+			      "signature %u: %s", j, why);
+		if (is_rsa(k) && j % 50 == 0) {
+			sign_ok(k, alg, digest, &ref, &ref_size);
+			ck_assert_uint_eq(sig_size, ref_size);
+			ck_assert_mem_eq(sig, ref, sig_size);
+			free(ref);
+		}
+		if (j == 0) {
+			first = sig;
+			first_size = sig_size;
+		} else {
+			free(sig);
+		}
+	}
+	/* Nothing in the signer changed: digest 0 again gives the same bytes. */
+	fill_digest(digest, 0);
+	signer_ok(s, algs[0], digest, &sig, &sig_size);
+	if (is_rsa(k)) {
+		ck_assert_uint_eq(sig_size, first_size);
+		ck_assert_mem_eq(sig, first, sig_size);
+	}
+	ck_assert_int_eq(mbv_verify_signature(algs[0], digest, sig, sig_size, certf(k),
+					      NULL, 0), 0);
+	free(sig);
+	free(first);
+	mbv_signer_free(s);
+}
+END_TEST
+
+#define SIGN_THREADS	4
+#define SIGNS_PER_THREAD 24
+
+/*
+ * One thread's work.  Check's assertions are for the main thread only, so
+ * the threads record what happened and the test checks it after joining.
+ * Paths are made before the threads start (path() is not thread-safe).
+ */
+struct sign_job {
+	const struct mbv_signer *s;
+	const char *cert;
+	pthread_barrier_t *start;
+	uint8_t *sig[SIGNS_PER_THREAD];
+	size_t sig_size[SIGNS_PER_THREAD];
+	int sign_err[SIGNS_PER_THREAD];
+	int verify_err[SIGNS_PER_THREAD];
+	bool stale_errors;	/* OpenSSL errors left in this thread's queue */
+	char why[MBV_SIG_ERRBUF_SIZE + 32];	/* the first failure */
+};
+
+static void *sign_thread(void *arg)
+{
+	struct sign_job *job = arg;
+	uint8_t digest[MBV_MAX_DIGEST_SIZE];
+	char why[MBV_SIG_ERRBUF_SIZE];
+	unsigned int j;
+
+	pthread_barrier_wait(job->start);
+	for (j = 0; j < SIGNS_PER_THREAD; j++) {
+		uint32_t alg = algs[j % 2];
+
+		fill_digest(digest, 100 + j);
+		job->sign_err[j] = mbv_signer_sign(job->s, alg, digest, &job->sig[j],
+						   &job->sig_size[j], why, sizeof(why));
+		if (job->sign_err[j] && !job->why[0])
+			snprintf(job->why, sizeof(job->why), "sign %u: %s", j, why);
+		if (ERR_peek_error())
+			job->stale_errors = true;
+		if (job->sign_err[j])
+			continue;
+		job->verify_err[j] = mbv_verify_signature(alg, digest, job->sig[j],
+							  job->sig_size[j], job->cert,
+							  why, sizeof(why));
+		if (job->verify_err[j] && !job->why[0])
+			snprintf(job->why, sizeof(job->why), "verify %u: %s", j, why);
+	}
+	return NULL;
+}
+
+/* SIGN_THREADS threads sign at once with one signer. */
+START_TEST(test_signer_threads)
+{
+	const char *k = _i ? "ec256" : "rsa2048";
+	struct sign_job jobs[SIGN_THREADS];
+	pthread_t tid[SIGN_THREADS];
+	pthread_barrier_t start;
+	struct mbv_signer *s = NULL;
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *ref[SIGNS_PER_THREAD];
+	size_t ref_size[SIGNS_PER_THREAD];
+	const char *cert = certf(k);
+	unsigned int t, j;
+
+	ck_assert_int_eq(mbv_signer_new(keyf(k), cert, &s, NULL, 0), 0);
+	/* The single-thread answers, from the same signer. */
+	for (j = 0; j < SIGNS_PER_THREAD; j++) {
+		fill_digest(digest, 100 + j);
+		signer_ok(s, algs[j % 2], digest, &ref[j], &ref_size[j]);
+	}
+	ck_assert_int_eq(pthread_barrier_init(&start, NULL, SIGN_THREADS), 0);
+	memset(jobs, 0, sizeof(jobs));
+	for (t = 0; t < SIGN_THREADS; t++) {
+		jobs[t].s = s;
+		jobs[t].cert = cert;
+		jobs[t].start = &start;
+		ck_assert_int_eq(pthread_create(&tid[t], NULL, sign_thread, &jobs[t]), 0);
+	}
+	for (t = 0; t < SIGN_THREADS; t++)
+		ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+	pthread_barrier_destroy(&start);
+
+	for (t = 0; t < SIGN_THREADS; t++) {
+		struct sign_job *job = &jobs[t];
+
+		ck_assert_msg(!job->why[0], "thread %u: %s", t, job->why);
+		ck_assert_msg(!job->stale_errors, "thread %u left OpenSSL errors", t);
+		for (j = 0; j < SIGNS_PER_THREAD; j++) {
+			ck_assert_int_eq(job->sign_err[j], 0);
+			ck_assert_int_eq(job->verify_err[j], 0);
+			if (is_rsa(k)) {
+				ck_assert_uint_eq(job->sig_size[j], ref_size[j]);
+				ck_assert_mem_eq(job->sig[j], ref[j], ref_size[j]);
+			}
+			free(job->sig[j]);
+		}
+	}
+	for (j = 0; j < SIGNS_PER_THREAD; j++)
+		free(ref[j]);
+	mbv_signer_free(s);
+}
+END_TEST
+
+/* mbv_signer_new() fails as mbv_sign_digest() does, and leaves nothing. */
+START_TEST(test_signer_bad_keys)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig = (uint8_t *)"x";
+	char why[MBV_SIG_ERRBUF_SIZE];
+	struct mbv_signer *s, *junk = (struct mbv_signer *)why;
+	size_t sig_size = 1, i;
+
+	fill_digest(digest, 13);
+	for (i = 0; i < sizeof(bad_keys) / sizeof(bad_keys[0]); i++) {
+		const struct bad_key *c = &bad_keys[i];
+		const char *k = path(c->key), *ce = path(c->cert);
+		int err;
+
+		s = junk;
+		err = mbv_signer_new(k, ce, &s, why, sizeof(why));
+		if (c->want == -EMSGSIZE) {
+			/* Loads fine; only the signature is too big. */
+			ck_assert_int_eq(err, 0);
+			ck_assert_int_eq(mbv_signer_sign(s, MBV_HASH_ALG_SHA256, digest,
+							 &sig, &sig_size, why,
+							 sizeof(why)), -EMSGSIZE);
+			ck_assert_ptr_null(sig);
+			ck_assert_uint_eq(sig_size, 0);
+			check_reason(why, ce);
+			mbv_signer_free(s);
+			continue;
+		}
+		ck_assert_msg(err == c->want, "%s + %s: %d (%s), want %d", c->key,
+			      c->cert, err, why, c->want);
+		ck_assert_ptr_null(s);
+		check_reason(why, c->names ? ce : k);
+		/* No errbuf is fine too. */
+		s = junk;
+		ck_assert_int_eq(mbv_signer_new(k, ce, &s, NULL, 0), c->want);
+		ck_assert_ptr_null(s);
+		ck_assert_uint_eq(ERR_peek_error(), 0);
+	}
+
+	/* Missing arguments; an unknown algorithm at signing time. */
+	ck_assert_int_eq(mbv_signer_new(NULL, NULL, &s, why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_signer_new(keyf("rsa2048"), NULL, NULL, why, sizeof(why)),
+			 -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_signer_sign(NULL, MBV_HASH_ALG_SHA256, digest, &sig,
+					 &sig_size, why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_signer_new(keyf("rsa2048"), certf("rsa2048"), &s, NULL, 0), 0);
+	sig = (uint8_t *)"x";
+	sig_size = 1;
+	ck_assert_int_eq(mbv_signer_sign(s, 7, digest, &sig, &sig_size, why,
+					 sizeof(why)), -EINVAL);
+	ck_assert_ptr_null(sig);
+	ck_assert_uint_eq(sig_size, 0);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_signer_sign(s, MBV_HASH_ALG_SHA256, NULL, &sig, &sig_size,
+					 why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	/* Still good after the failures. */
+	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
+	free(sig);
+	mbv_signer_free(s);
+	mbv_signer_free(NULL);
 }
 END_TEST
 
@@ -493,6 +790,11 @@ static Suite *sign_suite(void)
 	tcase_add_test(tc, test_bad_signatures);
 	tcase_add_test(tc, test_openssl_variants);
 	tcase_add_test(tc, test_bad_keys);
+	tcase_add_loop_test(tc, test_signer_like_sign_digest, 0, 6);
+	tcase_add_test(tc, test_signer_combined_pem);
+	tcase_add_loop_test(tc, test_signer_many, 0, 2);
+	tcase_add_loop_test(tc, test_signer_threads, 0, 2);
+	tcase_add_test(tc, test_signer_bad_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
