@@ -68,6 +68,7 @@ int cmd_enable(int argc, char **argv)
 	struct mbv_ext4_enable_params p;
 	struct struct_ext2_filsys *fs = NULL;
 	struct mbv_pool *pool = NULL;
+	struct mbv_signer *signer = NULL;
 	struct tree_options t;
 	struct image_msg m;
 	const char *sig_path = NULL, *image, *key = NULL, *cert = NULL;
@@ -147,6 +148,8 @@ int cmd_enable(int argc, char **argv)
 		error_msg("out of memory");
 		goto out;
 	}
+	if (key && signer_new_or_error(key, cert, &signer) != 0)
+		goto out;
 	if (mbv_pool_new(threads, &pool) != 0) {
 		error_msg("cannot start %u threads", threads);
 		goto out;
@@ -181,8 +184,8 @@ int cmd_enable(int argc, char **argv)
 			struct mbv_tree_result res;
 
 			if (image_file_digest_of(fs, image, &t, inos[i], m.path, &res) != 0 ||
-			    sign_digest_or_error(res.hash_algorithm, res.digest, m.path, key,
-						 cert, &sigs[i], &sig_sizes[i]) != 0)
+			    sign_digest_or_error(signer, res.hash_algorithm, res.digest, m.path,
+						 &sigs[i], &sig_sizes[i]) != 0)
 				goto out;
 			p.signature = sigs[i];
 			p.sig_size = (uint32_t)sig_sizes[i];
@@ -206,6 +209,7 @@ out:
 	if (fs && mbv_ext4_close(fs, image_error, &m) != 0)
 		status = 1;
 	mbv_pool_free(pool);
+	mbv_signer_free(signer);
 	free(inos);
 	for (i = 0; sigs && i < n; i++)
 		free(sigs[i]);

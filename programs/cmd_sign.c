@@ -13,13 +13,22 @@ static const char sign_usage[] =
 	"       [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE] [--salt=SALT]\n"
 	"       [--out-merkle-tree=FILE] [--out-descriptor=FILE]";
 
-int sign_digest_or_error(uint32_t hash_alg, const uint8_t *digest,
-			 const char *name, const char *key, const char *cert,
+int signer_new_or_error(const char *key, const char *cert, struct mbv_signer **signer)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+	int err = mbv_signer_new(key, cert, signer, why, sizeof(why));
+
+	if (err)
+		error_msg("%s", why);
+	return err;
+}
+
+int sign_digest_or_error(const struct mbv_signer *signer, uint32_t hash_alg,
+			 const uint8_t *digest, const char *name,
 			 uint8_t **sig, size_t *sig_size)
 {
 	char why[MBV_SIG_ERRBUF_SIZE];
-	int err = mbv_sign_digest(hash_alg, digest, key, cert, sig, sig_size,
-				  why, sizeof(why));
+	int err = mbv_signer_sign(signer, hash_alg, digest, sig, sig_size, why, sizeof(why));
 
 	if (err)
 		error_msg("cannot sign '%s': %s", name, why);
@@ -75,6 +84,7 @@ int cmd_sign(int argc, char **argv)
 	struct out_file tree_file, desc_file, sig_file;
 	bool have_tree, have_desc, have_sig, ok;
 	struct mbv_tree_result res;
+	struct mbv_signer *signer = NULL;
 	uint8_t *sig = NULL;
 	size_t sig_size = 0;
 	int opt, err;
@@ -118,10 +128,16 @@ int cmd_sign(int argc, char **argv)
 	file = argv[optind];
 	sigfile = argv[optind + 1];
 
-	if (!open_optional(&tree_file, out_tree, &have_tree))
+	/* A bad key fails before any hashing or output. */
+	if (signer_new_or_error(key, cert, &signer) != 0)
 		return 1;
+	if (!open_optional(&tree_file, out_tree, &have_tree)) {
+		mbv_signer_free(signer);
+		return 1;
+	}
 	if (!open_optional(&desc_file, out_desc, &have_desc)) {
 		close_optional(&tree_file, out_tree, have_tree, false);
+		mbv_signer_free(signer);
 		return 1;
 	}
 	have_sig = false;
@@ -133,8 +149,8 @@ int cmd_sign(int argc, char **argv)
 			error_msg("cannot write '%s': %s", out_desc, strerror(-err));
 		ok = !err;
 	}
-	ok = ok && sign_digest_or_error(res.hash_algorithm, res.digest, file,
-					key, cert, &sig, &sig_size) == 0;
+	ok = ok && sign_digest_or_error(signer, res.hash_algorithm, res.digest, file,
+					&sig, &sig_size) == 0;
 	ok = ok && open_optional(&sig_file, sigfile, &have_sig);
 	if (ok) {
 		err = out_file_write(&sig_file, sig, sig_size);
@@ -147,6 +163,7 @@ int cmd_sign(int argc, char **argv)
 	ok = close_optional(&tree_file, out_tree, have_tree, ok);
 	ok = close_optional(&desc_file, out_desc, have_desc, ok);
 	free(sig);
+	mbv_signer_free(signer);
 	if (!ok)
 		return 1;
 	printf("Signed file '%s' (%s:", file, mbv_hash_alg_name(res.hash_algorithm));

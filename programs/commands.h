@@ -31,13 +31,16 @@ int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *p
 	      int (*tree_block)(void *, const void *, size_t, uint64_t),
 	      void *ctx, struct mbv_tree_result *res);
 
+/* mbv_signer_new(), printing the reason on failure.  Return: 0 or -errno. */
+int signer_new_or_error(const char *key, const char *cert, struct mbv_signer **signer);
+
 /*
- * Sign the digest of @name with mbv_sign_digest(), printing
+ * Sign the digest of @name with mbv_signer_sign(), printing
  * "cannot sign '@name': REASON" on failure.  *@sig is malloc'ed.
- * Return: 0 or -errno.
+ * Safe in several threads at once.  Return: 0 or -errno.
  */
-int sign_digest_or_error(uint32_t hash_alg, const uint8_t *digest,
-			 const char *name, const char *key, const char *cert,
+int sign_digest_or_error(const struct mbv_signer *signer, uint32_t hash_alg,
+			 const uint8_t *digest, const char *name,
 			 uint8_t **sig, size_t *sig_size);
 
 #endif

@@ -26,18 +26,26 @@ int enable_session_open(struct enable_session *s, const char *path, const char *
 	s->image_fd = -1;
 	s->image = image;
 	s->tree = tree;
-	s->key = key;
-	s->cert = cert;
 	s->quiet = quiet;
+	if (key) {
+		/* Loaded once for every file and thread (and checked before the image is touched). */
+		err = signer_new_or_error(key, cert, &s->signer);
+		if (err)
+			return err;
+	}
 	err = mbv_pool_new(threads, &s->pool);
 	if (err) {
 		error_msg("cannot start %u threads: %s", threads, strerror(-err));
+		mbv_signer_free(s->signer);
+		s->signer = NULL;
 		return err;
 	}
 	err = mbv_ext4_open(path, 1, &s->fs, image_error, &m);
 	if (err) {
 		mbv_pool_free(s->pool);
+		mbv_signer_free(s->signer);
 		s->pool = NULL;
+		s->signer = NULL;
 		return err;
 	}
 	/* libext2fs stamps the superblock with fs->now when it is set. */
@@ -128,12 +136,12 @@ static int enable_one(struct enable_session *s, const struct image_file *f,
 	size_t sig_size = 0;
 	int err;
 
-	if (s->key && !ph) {
+	if (s->signer && !ph) {
 		/* The signature's size fixes the layout, so the digest comes first. */
 		err = image_file_digest(s, f, res);
 		if (!err)
-			err = sign_digest_or_error(res->hash_algorithm, res->digest, f->path,
-						   s->key, s->cert, &sig, &sig_size);
+			err = sign_digest_or_error(s->signer, res->hash_algorithm, res->digest,
+						   f->path, &sig, &sig_size);
 		if (err)
 			return err;
 		p.signature = sig;
@@ -205,10 +213,9 @@ static void do_ahead(struct pipeline *pl, struct ahead *a)
 		a->ph = NULL;
 		return;
 	}
-	if (s->key)
-		a->sig_err = mbv_sign_digest(a->res.hash_algorithm, a->res.digest, s->key,
-					     s->cert, &a->sig, &a->sig_size, a->sig_why,
-					     sizeof(a->sig_why));
+	if (s->signer)
+		a->sig_err = mbv_signer_sign(s->signer, a->res.hash_algorithm, a->res.digest,
+					     &a->sig, &a->sig_size, a->sig_why, sizeof(a->sig_why));
 }
 
 /* The next file to hash ahead, or NULL; called locked. */
@@ -433,6 +440,8 @@ int enable_session_close(struct enable_session *s, int err)
 	int close_err = s->fs ? mbv_ext4_close(s->fs, image_error, &m) : 0;
 
 	mbv_pool_free(s->pool);
+	mbv_signer_free(s->signer);
+	s->signer = NULL;
 	if (s->image_fd >= 0)
 		close(s->image_fd);
 	s->fs = NULL;

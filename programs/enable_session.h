@@ -12,7 +12,7 @@ struct enable_session {
 	ext2_filsys fs;
 	const char *image;		/* the name in messages */
 	const struct tree_options *tree;
-	const char *key, *cert;		/* sign each file when set */
+	struct mbv_signer *signer;	/* sign each file when set */
 	struct mbv_pool *pool;
 	bool quiet;
 	bool batch;			/* MBV_EXT4_ENABLE_BATCH: an image being built */
