@@ -225,6 +225,8 @@ int mbv_e4_file_open(struct ext4_file *f, ext2_filsys fs, ext2_ino_t ino,
 void mbv_e4_file_close(struct ext4_file *f)
 {
 	free(f->ext);
+	free(f->cache);
+	f->cache = NULL;
 	f->ext = NULL;
 	f->n_ext = f->cap_ext = 0;
 	pthread_mutex_destroy(&f->io_lock);
@@ -255,6 +257,35 @@ const struct ext4_ext *mbv_e4_file_find(const struct ext4_file *f, uint64_t lblk
 	return NULL;
 }
 
+#define DIRECT_CACHE_BLOCKS (sizeof(((struct ext4_file *)0)->cache_pblk) / sizeof(blk64_t))
+
+static int read_run_direct(struct ext4_file *f, uint8_t *dst, blk64_t pblk, uint64_t n);
+
+/* One block through the small cache of a detached file. */
+static int read_block_cached(struct ext4_file *f, uint8_t *dst, blk64_t pblk)
+{
+	unsigned int i;
+	uint8_t *slot;
+	int err;
+
+	for (i = 0; i < DIRECT_CACHE_BLOCKS; i++)
+		if (f->cache_pblk[i] == pblk && pblk) {
+			memcpy(dst, f->cache + (size_t)i * f->bs, f->bs);
+			return 0;
+		}
+	if (!f->cache && !(f->cache = malloc(DIRECT_CACHE_BLOCKS * f->bs)))
+		return read_run_direct(f, dst, pblk, 1);
+	i = f->cache_next++ % DIRECT_CACHE_BLOCKS;
+	slot = f->cache + (size_t)i * f->bs;
+	f->cache_pblk[i] = 0;
+	err = read_run_direct(f, slot, pblk, 1);
+	if (err)
+		return err;
+	f->cache_pblk[i] = pblk;
+	memcpy(dst, slot, f->bs);
+	return 0;
+}
+
 /* Whole blocks straight from the image file (see struct ext4_file's direct). */
 static int read_run_direct(struct ext4_file *f, uint8_t *dst, blk64_t pblk, uint64_t n)
 {
@@ -281,7 +312,7 @@ static int read_run(struct ext4_file *f, void *dst, blk64_t pblk, uint64_t n)
 	errcode_t r;
 
 	if (f->direct)
-		return read_run_direct(f, dst, pblk, n);
+		return n == 1 ? read_block_cached(f, dst, pblk) : read_run_direct(f, dst, pblk, n);
 	while (n) {
 		/* io_channel counts are ints; stay far below. */
 		int k = n > (1u << 16) ? 1 << 16 : (int)n;

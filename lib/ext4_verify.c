@@ -353,14 +353,11 @@ static void report_tree(struct verify_ctx *v, const struct mbv_tree_result *rebu
 		       "descriptor field root_hash does not match the rebuilt tree");
 }
 
-int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
-		    struct mbv_pool *pool,
-		    mbv_ext4_report_fn report_fn, void *report_ctx,
-		    struct mbv_ext4_verity_info *info,
-		    mbv_error_fn error, void *error_ctx)
+int mbv_e4_verify_file(struct ext4_file *f, struct mbv_pool *pool,
+		       mbv_ext4_report_fn report_fn, void *report_ctx,
+		       struct mbv_ext4_verity_info *info)
 {
 	struct verify_ctx v;
-	struct ext4_file f;
 	struct mbv_tree_params tp;
 	struct mbv_tree_result rebuilt;
 	uint8_t *desc = NULL;
@@ -369,42 +366,39 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 	int worst, err, i;
 
 	memset(&v, 0, sizeof(v));
-	v.f = &f;
+	v.f = f;
 	v.report = report_fn;
 	v.report_ctx = report_ctx;
-	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
-	if (err)
-		goto out;
-	if (!(f.inode.i_flags & EXT4_VERITY_INODE_FL)) {
-		err = mbv_e4_fail(&f, -ENODATA, "file does not have fs-verity enabled");
+	if (!(f->inode.i_flags & EXT4_VERITY_INODE_FL)) {
+		err = mbv_e4_fail(f, -ENODATA, "file does not have fs-verity enabled");
 		goto out;
 	}
-	err = mbv_e4_verity_locate(&f, &v.loc);
+	err = mbv_e4_verity_locate(f, &v.loc);
 	if (!err)
-		err = mbv_e4_verity_read_desc(&f, &v.loc, &desc);
+		err = mbv_e4_verity_read_desc(f, &v.loc, &desc);
 	if (err)
 		goto out;
-	worst = mbv_e4_verity_check_desc(&f, &v.loc, desc, &v.info, desc_problem, &v);
+	worst = mbv_e4_verity_check_desc(f, &v.loc, desc, &v.info, desc_problem, &v);
 	if (info)
 		*info = v.info;
 
-	err = mbv_e4_file_eof_tail(&f, &tail_nonzero, &tail_pblk);
+	err = mbv_e4_file_eof_tail(f, &tail_nonzero, &tail_pblk);
 	if (err)
 		goto out;
 	if (tail_nonzero)
-		report(&v, MBV_EXT4_BAD_EOF_TAIL, 0, f.size >> f.blkbits, 1, NULL,
+		report(&v, MBV_EXT4_BAD_EOF_TAIL, 0, f->size >> f->blkbits, 1, NULL,
 		       "bytes after EOF in the last data block (file block %llu, disk block "
 		       "%llu) are not zero: the kernel would fail to read it",
-		       (unsigned long long)(f.size >> f.blkbits), (unsigned long long)tail_pblk);
+		       (unsigned long long)(f->size >> f->blkbits), (unsigned long long)tail_pblk);
 	err = check_padding(&v, desc, worst < EXT4_DESC_FATAL);
 	if (err || worst >= EXT4_DESC_FATAL)
 		goto out;
 
 	err = mbv_tree_hash_init(&v.th, v.info.hash_algorithm, v.info.salt, v.info.salt_size);
 	if (!err)
-		err = mbv_tree_geometry(v.info.hash_algorithm, v.info.block_size, f.size, &v.g);
+		err = mbv_tree_geometry(v.info.hash_algorithm, v.info.block_size, f->size, &v.g);
 	if (err) {
-		mbv_e4_fail(&f, err, "bad tree parameters");
+		mbv_e4_fail(f, err, "bad tree parameters");
 		goto out;
 	}
 	err = check_stored_tree(&v);
@@ -417,18 +411,18 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 	tp.block_size = v.info.block_size;
 	tp.salt_size = v.info.salt_size;
 	tp.salt = v.info.salt;
-	tp.file_size = f.size;
+	tp.file_size = f->size;
 	tp.tree_block = compare_block;
 	tp.ctx = &v;
 	v.stored = malloc(v.info.block_size);
 	if (!v.stored) {
-		err = mbv_e4_fail(&f, -ENOMEM, "out of memory");
+		err = mbv_e4_fail(f, -ENOMEM, "out of memory");
 		goto out;
 	}
-	err = mbv_pool_compute_tree(pool, &tp, mbv_e4_file_pread_data, &f, &rebuilt);
+	err = mbv_pool_compute_tree(pool, &tp, mbv_e4_file_pread_data, f, &rebuilt);
 	if (err) {
-		if (!f.reported)
-			mbv_e4_fail(&f, err, "rebuilding the Merkle tree failed: %s", strerror(-err));
+		if (!f->reported)
+			mbv_e4_fail(f, err, "rebuilding the Merkle tree failed: %s", strerror(-err));
 		goto out;
 	}
 	report_tree(&v, &rebuilt);
@@ -439,6 +433,20 @@ out:
 	for (i = 0; i < MBV_MAX_LEVELS; i++)
 		free(v.untrusted[i].v);
 	free(desc);
+	return err;
+}
+
+int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
+		    struct mbv_pool *pool,
+		    mbv_ext4_report_fn report_fn, void *report_ctx,
+		    struct mbv_ext4_verity_info *info,
+		    mbv_error_fn error, void *error_ctx)
+{
+	struct ext4_file f;
+	int err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
+
+	if (!err)
+		err = mbv_e4_verify_file(&f, pool, report_fn, report_ctx, info);
 	mbv_e4_file_close(&f);
 	return err;
 }

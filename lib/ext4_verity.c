@@ -160,8 +160,8 @@ static int put_tree_block(void *ctx, const void *block, size_t size, uint64_t of
 	return err;
 }
 
-/* The tree built ahead by mbv_ext4_prehash_run(), block by block as the builder would give it. */
-static int put_prehashed_tree(struct enable_ctx *c, const struct mbv_ext4_prehash *ph,
+/* The tree built ahead by mbv_ext4_detached_hash(), block by block as the builder would give it. */
+static int put_prehashed_tree(struct enable_ctx *c, const struct mbv_ext4_detached *ph,
 			      struct mbv_tree_result *result)
 {
 	uint64_t off;
@@ -759,7 +759,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 				(unsigned long long)free_blocks);
 		goto out_file;
 	}
-	if (params->prehash && !mbv_e4_prehash_fits(params->prehash, &f, alg, bs, params)) {
+	if (params->prehashed && !mbv_e4_prehashed_fits(params->prehashed, &f, alg, bs, params)) {
 		err = mbv_e4_fail(&f, -ESTALE, "the pre-hashed tree does not fit: the file, its data "
 				  "or the parameters changed");
 		goto out_file;
@@ -817,8 +817,8 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	tp.file_size = f.size;
 	tp.tree_block = put_tree_block;
 	tp.ctx = &c;
-	if (params->prehash)
-		err = put_prehashed_tree(&c, params->prehash, &result);
+	if (params->prehashed)
+		err = put_prehashed_tree(&c, params->prehashed, &result);
 	else
 		err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &f,
 					    &result);

@@ -53,30 +53,43 @@ struct ext4_file {
 	/* Pool workers read while the caller writes tree blocks: one I/O at a time. */
 	pthread_mutex_t io_lock;
 	bool reported;			/* an error message went out already */
-	/* Read data blocks with pread(direct_fd), not through libext2fs (prehash). */
+	/* Read blocks with pread(direct_fd), not through libext2fs (detached files). */
 	bool direct;
 	int direct_fd;
+	/*
+	 * The last single blocks read directly: verify reads the descriptor's
+	 * block, the last data block and small trees more than once, and
+	 * libext2fs's own cache is not there to absorb that.
+	 */
+	uint8_t *cache;			/* DIRECT_CACHE_BLOCKS blocks, allocated on first use */
+	blk64_t cache_pblk[4];		/* 0: empty (block 0 is never file data) */
+	unsigned int cache_next;
 };
 
-/* A file's tree built ahead of enable (the public mbv_ext4_prehash_*). */
-struct mbv_ext4_prehash {
-	struct ext4_file f;		/* extents and size; f.fs is not used by run */
-	ext2_filsys fs;
+/* A file read without libext2fs (the public mbv_ext4_detach*), and perhaps its tree. */
+struct mbv_ext4_detached {
+	struct ext4_file f;		/* direct reads; f.fs only identifies the filesystem */
+	/* From mbv_ext4_detached_hash(): */
+	bool hashed;
 	uint32_t alg, block_size, salt_size;
 	uint8_t salt[MBV_MAX_SALT_SIZE];
 	uint8_t *tree;			/* the whole tree, root level first */
 	uint64_t tree_size;
-	bool built;
 	struct mbv_tree_result result;
 };
 
 /*
- * Does @ph hold the tree enable would build for @f with these parameters?
+ * Does @d hold the tree enable would build for @f with these parameters?
  * Compares the file, parameters, size, and the extents of the data blocks.
  */
-bool mbv_e4_prehash_fits(const struct mbv_ext4_prehash *ph, const struct ext4_file *f,
-			 uint32_t alg, uint32_t block_size,
-			 const struct mbv_ext4_enable_params *params);
+bool mbv_e4_prehashed_fits(const struct mbv_ext4_detached *d, const struct ext4_file *f,
+			   uint32_t alg, uint32_t block_size,
+			   const struct mbv_ext4_enable_params *params);
+
+/* mbv_ext4_verify() on an opened file. */
+int mbv_e4_verify_file(struct ext4_file *f, struct mbv_pool *pool,
+		       mbv_ext4_report_fn report_fn, void *report_ctx,
+		       struct mbv_ext4_verity_info *info);
 
 /* Where the verity metadata sits, as the kernel finds it. */
 struct ext4_verity_loc {

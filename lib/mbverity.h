@@ -349,7 +349,7 @@ typedef void (*mbv_error_fn)(void *ctx, const char *msg);
  */
 #define MBV_EXT4_ENABLE_BATCH		(1u << 2)
 
-struct mbv_ext4_prehash;
+struct mbv_ext4_detached;
 
 /**
  * struct mbv_ext4_enable_params - how to enable fs-verity on a file
@@ -365,8 +365,8 @@ struct mbv_ext4_prehash;
  * @flags: MBV_EXT4_ENABLE_*
  * @pool: optional worker pool hashing the data (mbv_pool_new()); NULL
  *	hashes in the calling thread
- * @prehash: optional tree built ahead by mbv_ext4_prehash_run() with the
- *	same tree parameters; used instead of reading and hashing the data
+ * @prehashed: optional; a tree built ahead by mbv_ext4_detached_hash()
+ *	with the same tree parameters, written instead of hashing the data
  * @reserved: must be zero
  */
 struct mbv_ext4_enable_params {
@@ -379,60 +379,10 @@ struct mbv_ext4_enable_params {
 	uint32_t flags;
 	const uint8_t *signature;
 	struct mbv_pool *pool;
-	const struct mbv_ext4_prehash *prehash;
+	const struct mbv_ext4_detached *prehashed;
 	uint64_t reserved[7];
 };
 
-/*
- * Hashing many files in parallel.  libext2fs is not thread-safe, so
- * mbv_ext4_enable() must run in one thread; but its tree can be built
- * beforehand, in any thread, from the image file itself:
- *
- *	main thread:  mbv_ext4_prehash_new() for the next files
- *	any threads:  mbv_ext4_prehash_run() (and sign the digest it gives)
- *	main thread:  mbv_ext4_enable() with params.prehash, then
- *	              mbv_ext4_prehash_free()
- *
- * The tree is held in memory (1/128 of the data for SHA-256 and 4 KiB
- * blocks): meant for the many small files of an image, while a large file
- * is better split across a pool by mbv_ext4_enable() itself.
- */
-
-/**
- * mbv_ext4_prehash_new() - note where a file's data lies, to hash it later
- * @fs: the filesystem, as for mbv_ext4_enable()
- * @ino: the file's inode number
- * @params: the tree parameters (hash, block size, salt) enable will use
- * @image_fd: a descriptor reading the image @fs was opened from, at byte
- *	block * blocksize for each block; read with pread() only.  Data
- *	written through @fs and not yet flushed is not seen, so the file's
- *	data must not have changed through @fs since its last flush.
- * @out: the new object, freed with mbv_ext4_prehash_free()
- * @error: optional error callback; @error_ctx is passed to it
- *
- * Reads the inode and extent map through libext2fs: same thread as every
- * other call on @fs.  Files that cannot take fs-verity may still succeed
- * here; mbv_ext4_enable() refuses them.
- *
- * Return: 0; -EINVAL, -EISDIR, -EOPNOTSUPP, -EUCLEAN, -EIO, -ENOMEM.
- */
-int mbv_ext4_prehash_new(struct struct_ext2_filsys *fs, uint32_t ino,
-			 const struct mbv_ext4_enable_params *params, int image_fd,
-			 struct mbv_ext4_prehash **out,
-			 mbv_error_fn error, void *error_ctx);
-
-/**
- * mbv_ext4_prehash_run() - read the file's data from the image and build
- * its tree in memory
- * @res: the result mbv_ext4_enable() will give (sig_size 0): the digest to
- *	sign, for instance
- *
- * Calls nothing in libext2fs: any thread, several objects at once.
- * Return: 0; -EIO (or the read's errno), -ENOMEM.
- */
-int mbv_ext4_prehash_run(struct mbv_ext4_prehash *ph, struct mbv_tree_result *res);
-
-void mbv_ext4_prehash_free(struct mbv_ext4_prehash *ph);
 
 /**
  * mbv_ext4_enable() - enable fs-verity on a regular file of an ext4 image
@@ -458,7 +408,7 @@ void mbv_ext4_prehash_free(struct mbv_ext4_prehash *ph);
  * file, bad parameters), -EOPNOTSUPP (no extents, inline data, encrypted,
  * missing verity feature, bigalloc), -EPERM (immutable or append-only),
  * -EFBIG, -ENOSPC, -EUCLEAN (corrupt image), -EIO, -ENOMEM; -ESTALE when
- * @params->prehash does not fit: another file, other parameters, not run,
+ * @params->prehashed does not fit: another file, other parameters, not run,
  * or the file's size or data blocks changed since.
  */
 int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
@@ -601,6 +551,70 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
 		    mbv_ext4_report_fn report, void *report_ctx,
 		    struct mbv_ext4_verity_info *info,
 		    mbv_error_fn error, void *error_ctx);
+
+/*
+ * Many files in parallel.  libext2fs is not thread-safe, so every call
+ * taking @fs must stay in one thread; but once a file's inode and extent
+ * map are read, its data and verity metadata can be read straight from
+ * the image file, in any thread:
+ *
+ *	main thread:  mbv_ext4_detach() the next files
+ *	any threads:  mbv_ext4_detached_hash() (and sign the digest it
+ *	              gives), or mbv_ext4_detached_verify()
+ *	main thread:  mbv_ext4_enable() with params.prehashed, then
+ *	              mbv_ext4_detached_free()
+ *
+ * A hashed tree is held in memory (1/128 of the data for SHA-256 and
+ * 4 KiB blocks): meant for the many small files of an image, while a large
+ * file is better split across a pool by mbv_ext4_enable() itself.
+ */
+
+/**
+ * mbv_ext4_detach() - read a file's inode and extent map, to read its
+ * blocks later without libext2fs
+ * @fs: the filesystem
+ * @ino: the file's inode number (a regular file using extents)
+ * @image_fd: a descriptor reading the image @fs was opened from, at byte
+ *	block * blocksize for each block; used with pread() only.  Blocks
+ *	written through @fs and not yet flushed are not seen, so the file
+ *	must not have changed through @fs since its last flush.
+ * @out: the new object, freed with mbv_ext4_detached_free()
+ * @error: optional error callback; @error_ctx is passed to it
+ *
+ * Same thread as every other call on @fs.
+ * Return: 0; -EINVAL, -EISDIR, -EOPNOTSUPP, -EUCLEAN, -EIO, -ENOMEM.
+ */
+int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
+		    struct mbv_ext4_detached **out, mbv_error_fn error, void *error_ctx);
+
+/**
+ * mbv_ext4_detached_hash() - build the tree mbv_ext4_enable() would build,
+ * in memory
+ * @params: the tree parameters (hash, block size, salt) enable will use
+ * @res: the result enable will give with no signature: the digest to sign
+ *
+ * Calls nothing in libext2fs: any thread, one call at a time per object.
+ * Return: 0; -EINVAL for bad parameters; -EIO (or the read's errno), -ENOMEM.
+ */
+int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
+			   const struct mbv_ext4_enable_params *params,
+			   struct mbv_tree_result *res);
+
+/**
+ * mbv_ext4_detached_verify() - mbv_ext4_verify() on a detached file
+ *
+ * Calls nothing in libext2fs: any thread, one call at a time per object;
+ * @report and @error are called in that thread.
+ */
+int mbv_ext4_detached_verify(struct mbv_ext4_detached *d, struct mbv_pool *pool,
+			     mbv_ext4_report_fn report, void *report_ctx,
+			     struct mbv_ext4_verity_info *info,
+			     mbv_error_fn error, void *error_ctx);
+
+/** mbv_ext4_detached_size() - the file's size (i_size) */
+uint64_t mbv_ext4_detached_size(const struct mbv_ext4_detached *d);
+
+void mbv_ext4_detached_free(struct mbv_ext4_detached *d);
 
 /* Helpers so that a program need not include libext2fs headers. */
 

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* mbverity verify: check verity files inside an ext4 image against their data. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "ahead.h"
 #include "commands.h"
 #include "utils.h"
 
@@ -20,7 +24,63 @@ struct verify_run {
 	unsigned long files, bad;
 	const char *cert;		/* check stored signatures against it */
 	bool require_signatures;	/* unsigned verity files fail */
+	int image_fd;			/* for verifying ahead in other threads; or -1 */
+	struct ahead_queue *q;
 };
+
+/* One file in the pipeline: verified ahead, its messages kept for printing in order. */
+struct verify_item {
+	char *path;
+	uint32_t ino;
+	bool found;			/* the PATH was found (its error is in msgs otherwise) */
+	struct mbv_ext4_detached *d;	/* NULL: verified at the head, by the pool */
+	int err;
+	struct mbv_ext4_verity_info info;
+	char *msgs;			/* lines, each ending in a newline */
+	size_t msgs_len;
+	bool msgs_lost;
+};
+
+static void keep_message(void *ctx, const char *msg)
+{
+	struct verify_item *it = ctx;
+	size_t n = strlen(msg);
+	char *p = realloc(it->msgs, it->msgs_len + n + 2);
+
+	if (!p) {
+		it->msgs_lost = true;
+		return;
+	}
+	memcpy(p + it->msgs_len, msg, n);
+	p[it->msgs_len + n] = '\n';
+	p[it->msgs_len + n + 1] = '\0';
+	it->msgs = p;
+	it->msgs_len += n + 1;
+}
+
+static void keep_problem(void *ctx, const struct mbv_ext4_problem *p)
+{
+	keep_message(ctx, p->message);
+}
+
+/* Verify ahead (no libext2fs: any thread). */
+static void verify_ahead(void *ctx, void *item)
+{
+	struct verify_item *it = item;
+
+	(void)ctx;
+	it->err = mbv_ext4_detached_verify(it->d, NULL, keep_problem, it, &it->info,
+					   keep_message, it);
+}
+
+static void drop_item(void *item)
+{
+	struct verify_item *it = item;
+
+	mbv_ext4_detached_free(it->d);
+	free(it->path);
+	free(it->msgs);
+}
 
 static void print_problem(void *ctx, const struct mbv_ext4_problem *p)
 {
@@ -71,28 +131,68 @@ static int check_signature(struct verify_run *v, uint32_t ino,
 	return err;
 }
 
-static int verify_one(void *ctx, uint32_t ino, const char *path)
+/* Print the head item's outcome: its messages, signature, and the ok line. */
+static void finish_item(struct verify_run *v, struct verify_item *it)
+{
+	v->m.path = it->path;
+	if (it->found && !it->d) {
+		/* Large (or not detachable): the pool splits it, messages go out directly. */
+		it->err = mbv_ext4_verify(v->fs, it->ino, v->pool, print_problem, &v->m,
+					  &it->info, image_error, &v->m);
+	} else {
+		char *line, *save = NULL;
+
+		for (line = it->msgs ? strtok_r(it->msgs, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			image_error(&v->m, line);
+		if (it->msgs_lost)
+			image_error(&v->m, "out of memory: messages were lost");
+	}
+	if (!it->found || it->err || check_signature(v, it->ino, &it->info) != 0) {
+		v->bad++;
+	} else if (!v->quiet) {
+		printf("ok ");
+		print_digest_line(it->info.hash_algorithm, it->info.digest, it->path);
+	}
+	v->m.path = NULL;
+}
+
+/* Finish the oldest file in the pipeline; false when there is none. */
+static bool finish_head(struct verify_run *v)
+{
+	struct verify_item *it = ahead_head(v->q);
+
+	if (!it)
+		return false;
+	finish_item(v, it);
+	drop_item(it);
+	ahead_pop(v->q);
+	return true;
+}
+
+/* Queue @path (inode @ino, or looked up when 0), finishing older files while the pipeline is full. */
+static int queue_file(void *ctx, uint32_t ino, const char *path)
 {
 	struct verify_run *v = ctx;
-	struct mbv_ext4_verity_info info;
-	int err;
+	struct verify_item *it;
 
-	v->m.path = path;
+	while (!(it = ahead_slot(v->q)))
+		finish_head(v);
 	v->files++;
-	err = mbv_ext4_verify(v->fs, ino, v->pool, print_problem, &v->m, &info,
-			      image_error, &v->m);
-	if (err) {
-		v->bad++;
-		return 0;
+	it->path = strdup(path);
+	if (!it->path) {
+		error_msg("out of memory");
+		return -ENOMEM;
 	}
-	if (check_signature(v, ino, &info) != 0) {
-		v->bad++;
-		return 0;
+	it->found = ino || mbv_ext4_lookup(v->fs, path, &ino, keep_message, it) == 0;
+	it->ino = ino;
+	if (it->found && v->image_fd >= 0 &&
+	    mbv_ext4_detach(v->fs, ino, v->image_fd, &it->d, NULL, NULL) == 0 &&
+	    mbv_ext4_detached_size(it->d) > AHEAD_MAX_FILE_BYTES) {
+		mbv_ext4_detached_free(it->d);
+		it->d = NULL;
 	}
-	if (!v->quiet) {
-		printf("ok ");
-		print_digest_line(info.hash_algorithm, info.digest, path);
-	}
+	ahead_push(v->q, it->d != NULL);
 	return 0;
 }
 
@@ -106,9 +206,10 @@ int cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct verify_run v = { 0 };
+	struct verify_run v = { .image_fd = -1 };
 	unsigned int threads = 0;
 	int opt, i, status = 1;
+	bool walk_failed = false;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -135,23 +236,29 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (mbv_ext4_open(v.m.image, 0, &v.fs, image_error, &v.m) != 0)
 		goto out;
-	if (argc - optind == 1) {
-		if (mbv_ext4_for_each_verity_file(v.fs, verify_one, &v, image_error, &v.m) != 0)
-			v.bad++;
-		else if (!v.files && !v.quiet)
-			fprintf(stderr, "mbverity: %s: no file has fs-verity\n", v.m.image);
+	v.q = ahead_new(mbv_pool_threads(v.pool), AHEAD_FILES, sizeof(struct verify_item),
+			verify_ahead, &v);
+	if (!v.q) {
+		error_msg("out of memory");
+		mbv_ext4_close(v.fs, image_error, &v.m);
+		goto out;
 	}
-	for (i = optind + 1; i < argc; i++) {
-		uint32_t ino;
-
-		v.m.path = argv[i];
-		if (mbv_ext4_lookup(v.fs, v.m.path, &ino, image_error, &v.m) != 0) {
+	v.image_fd = open(v.m.image, O_RDONLY | O_CLOEXEC);
+	if (argc - optind == 1 &&
+	    mbv_ext4_for_each_verity_file(v.fs, queue_file, &v, image_error, &v.m) != 0)
+		walk_failed = true;
+	for (i = optind + 1; i < argc; i++)
+		if (queue_file(&v, 0, argv[i]) != 0)
 			v.bad++;
-			continue;
-		}
-		verify_one(&v, ino, argv[i]);
-	}
-	v.m.path = NULL;
+	while (finish_head(&v))
+		;
+	if (walk_failed)
+		v.bad++;
+	else if (argc - optind == 1 && !v.files && !v.quiet)
+		fprintf(stderr, "mbverity: %s: no file has fs-verity\n", v.m.image);
+	ahead_free(v.q, drop_item);
+	if (v.image_fd >= 0)
+		close(v.image_fd);
 	status = v.bad ? 1 : 0;
 	if (mbv_ext4_close(v.fs, image_error, &v.m) != 0)
 		status = 1;

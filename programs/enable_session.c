@@ -2,7 +2,6 @@
 /* Enabling fs-verity on many files of one image: shared by enable --all and mkfs. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 
 #include "commands.h"
 #include "enable_session.h"
+#include "ahead.h"
 #include "image_walk.h"
 #include "progress.h"
 
@@ -111,32 +111,38 @@ int image_file_digest_of(ext2_filsys fs, const char *image, const struct tree_op
 	return image_file_digest(&s, &f, res);
 }
 
+/* The tree parameters and flags every file of the session gets. */
+static void enable_params_of(const struct enable_session *s, struct mbv_ext4_enable_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->version = 1;
+	p->hash_algorithm = s->tree->hash_alg;
+	p->block_size = s->tree->block_size;
+	p->salt_size = s->tree->salt_size;
+	p->salt = s->tree->salt;
+	p->pool = s->pool;
+	p->flags = s->batch ? MBV_EXT4_ENABLE_BATCH : 0;
+}
+
 /*
  * Enable one file, signing its digest first when a key is given, unless
- * @ph brings its tree (and @sig its signature) from the pipeline.
+ * @prehashed brings its tree (and @ahead_sig its signature) from the pipeline.
  */
 static int enable_one(struct enable_session *s, const struct image_file *f,
-		      const struct mbv_ext4_prehash *ph, const uint8_t *ahead_sig,
+		      const struct mbv_ext4_detached *prehashed, const uint8_t *ahead_sig,
 		      size_t ahead_sig_size, struct mbv_tree_result *res)
 {
 	struct image_msg m = { s->image, f->path };
-	struct mbv_ext4_enable_params p = {
-		.version = 1,
-		.hash_algorithm = s->tree->hash_alg,
-		.block_size = s->tree->block_size,
-		.salt_size = s->tree->salt_size,
-		.salt = s->tree->salt,
-		.pool = s->pool,
-		.flags = s->batch ? MBV_EXT4_ENABLE_BATCH : 0,
-		.prehash = ph,
-		.signature = ahead_sig,
-		.sig_size = (uint32_t)ahead_sig_size,
-	};
+	struct mbv_ext4_enable_params p;
 	uint8_t *sig = NULL;
 	size_t sig_size = 0;
 	int err;
 
-	if (s->signer && !ph) {
+	enable_params_of(s, &p);
+	p.prehashed = prehashed;
+	p.signature = ahead_sig;
+	p.sig_size = (uint32_t)ahead_sig_size;
+	if (s->signer && !prehashed) {
 		/* The signature's size fixes the layout, so the digest comes first. */
 		err = image_file_digest(s, f, res);
 		if (!err)
@@ -173,18 +179,13 @@ static bool already_verity(struct enable_session *s, const struct image_file *f,
 /*
  * The pipeline: libext2fs stays in the calling thread, which looks up the
  * next files' extents and enables files in path order, while every thread
- * (the caller too, when it would wait) reads, hashes and signs small files
- * ahead straight from the image.  Large files are split across the pool at
- * enable instead.
+ * reads, hashes and signs small files ahead straight from the image.
+ * Large files are split across the pool at enable instead.
  */
-#define AHEAD_MAX_BYTES (4u << 20)	/* larger files: hashed at enable, by the pool */
-#define AHEAD_FILES 64			/* files in flight: trees of at most 32 KiB each */
-
 struct ahead {
 	const struct image_file *file;
 	bool skip;			/* already verity: res is its stored digest */
-	struct mbv_ext4_prehash *ph;	/* NULL: nothing to do ahead */
-	bool done;			/* ph is built and signed, or failed */
+	struct mbv_ext4_detached *d;	/* NULL: hashed at enable */
 	int sig_err;
 	char sig_why[MBV_SIG_ERRBUF_SIZE];
 	uint8_t *sig;
@@ -192,25 +193,18 @@ struct ahead {
 	struct mbv_tree_result res;
 };
 
-struct pipeline {
-	struct enable_session *s;
-	struct ahead ring[AHEAD_FILES];
-	size_t head, tail, next_take;	/* enabled < head <= next_take <= tail filled */
-	pthread_mutex_t lock;
-	pthread_cond_t work, done;
-	unsigned int workers_waiting;
-	bool caller_waiting, stop;
-};
-
 /* Hash and sign one file ahead (no libext2fs: any thread). */
-static void do_ahead(struct pipeline *pl, struct ahead *a)
+static void do_ahead(void *ctx, void *item)
 {
-	struct enable_session *s = pl->s;
+	struct enable_session *s = ctx;
+	struct ahead *a = item;
+	struct mbv_ext4_enable_params p;
 
-	if (mbv_ext4_prehash_run(a->ph, &a->res) != 0) {
+	enable_params_of(s, &p);
+	if (mbv_ext4_detached_hash(a->d, &p, &a->res) != 0) {
 		/* enable reads it through libext2fs again, and says what is wrong */
-		mbv_ext4_prehash_free(a->ph);
-		a->ph = NULL;
+		mbv_ext4_detached_free(a->d);
+		a->d = NULL;
 		return;
 	}
 	if (s->signer)
@@ -218,77 +212,25 @@ static void do_ahead(struct pipeline *pl, struct ahead *a)
 					     &a->sig, &a->sig_size, a->sig_why, sizeof(a->sig_why));
 }
 
-/* The next file to hash ahead, or NULL; called locked. */
-static struct ahead *take_ahead(struct pipeline *pl)
+/* Queue file @f (caller's thread: libext2fs).  Return: whether it has work to do ahead. */
+static bool fill_one(struct enable_session *s, struct ahead *a, const struct image_file *f)
 {
-	while (pl->next_take < pl->tail) {
-		struct ahead *a = &pl->ring[pl->next_take++ % AHEAD_FILES];
-
-		if (a->ph)
-			return a;
-	}
-	return NULL;
-}
-
-/* Work on @a unlocked; called and returns locked. */
-static void run_ahead(struct pipeline *pl, struct ahead *a)
-{
-	pthread_mutex_unlock(&pl->lock);
-	do_ahead(pl, a);
-	pthread_mutex_lock(&pl->lock);
-	a->done = true;
-}
-
-static void *ahead_worker(void *arg)
-{
-	struct pipeline *pl = arg;
-
-	pthread_mutex_lock(&pl->lock);
-	while (!pl->stop) {
-		struct ahead *a = take_ahead(pl);
-
-		if (!a) {
-			pl->workers_waiting++;
-			pthread_cond_wait(&pl->work, &pl->lock);
-			pl->workers_waiting--;
-			continue;
-		}
-		run_ahead(pl, a);
-		/* Wake-ups cost an inter-processor interrupt: only for a sleeper. */
-		if (pl->caller_waiting)
-			pthread_cond_signal(&pl->done);
-	}
-	pthread_mutex_unlock(&pl->lock);
-	return NULL;
-}
-
-/* Put file @f in the pipeline (caller's thread: libext2fs).  Called unlocked. */
-static void fill_one(struct pipeline *pl, struct ahead *a, const struct image_file *f)
-{
-	struct enable_session *s = pl->s;
-	struct mbv_ext4_enable_params p = {
-		.version = 1,
-		.hash_algorithm = s->tree->hash_alg,
-		.block_size = s->tree->block_size,
-		.salt_size = s->tree->salt_size,
-		.salt = s->tree->salt,
-	};
-
-	memset(a, 0, sizeof(*a));
 	a->file = f;
 	a->skip = already_verity(s, f, &a->res);
 	/* Errors stay quiet here: enable reports them for this file in order. */
-	if (!a->skip && s->image_fd >= 0 && f->size <= AHEAD_MAX_BYTES &&
-	    mbv_ext4_prehash_new(s->fs, f->ino, &p, s->image_fd, &a->ph, NULL, NULL) != 0)
-		a->ph = NULL;
-	a->done = !a->ph;
+	if (!a->skip && s->image_fd >= 0 && f->size <= AHEAD_MAX_FILE_BYTES &&
+	    mbv_ext4_detach(s->fs, f->ino, s->image_fd, &a->d, NULL, NULL) != 0)
+		a->d = NULL;
+	return a->d != NULL;
 }
 
-static void drop_ahead(struct ahead *a)
+static void drop_ahead(void *item)
 {
-	mbv_ext4_prehash_free(a->ph);
+	struct ahead *a = item;
+
+	mbv_ext4_detached_free(a->d);
 	free(a->sig);
-	a->ph = NULL;
+	a->d = NULL;
 	a->sig = NULL;
 }
 
@@ -315,17 +257,16 @@ static int write_manifest_line(struct out_file *manifest, const struct mbv_tree_
 	return err;
 }
 
-/* Enable the file at the head of the pipeline (done ahead); called unlocked. */
-static int enable_head(struct pipeline *pl, struct ahead *a, struct out_file *manifest)
+/* Enable the file at the head of the pipeline, its work ahead done. */
+static int enable_head(struct enable_session *s, struct ahead *a, struct out_file *manifest)
 {
-	struct enable_session *s = pl->s;
 	int err = 0;
 
 	if (a->sig_err) {
 		error_msg("cannot sign '%s': %s", a->file->path, a->sig_why);
 		err = a->sig_err;
 	} else if (!a->skip) {
-		err = enable_one(s, a->file, a->ph, a->sig, a->sig_size, &a->res);
+		err = enable_one(s, a->file, a->d, a->sig, a->sig_size, &a->res);
 	}
 	drop_ahead(a);
 	if (err)
@@ -339,10 +280,9 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 		       struct out_file *manifest, uint64_t *nfiles)
 {
 	struct image_file *files;
-	struct pipeline *pl;
-	pthread_t tid[64];
-	unsigned int nworkers = mbv_pool_threads(s->pool) - 1, started = 0, k;
-	size_t count, next = 0;
+	struct ahead_queue *q;
+	struct ahead *a;
+	size_t count, next;
 	uint64_t total = 0, selected = 0;
 	int err;
 
@@ -350,85 +290,37 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 	err = image_list_files(s->fs, s->image, &files, &count);
 	if (err)
 		return err;
-	pl = calloc(1, sizeof(*pl));
-	if (!pl) {
+	q = ahead_new(mbv_pool_threads(s->pool), AHEAD_FILES, sizeof(struct ahead), do_ahead, s);
+	if (!q) {
 		image_files_free(files, count);
 		error_msg("out of memory");
 		return -ENOMEM;
 	}
-	pl->s = s;
-	pthread_mutex_init(&pl->lock, NULL);
-	pthread_cond_init(&pl->work, NULL);
-	pthread_cond_init(&pl->done, NULL);
 	for (next = 0; next < count; next++) {
 		if (selection_match(sel, files[next].path)) {
 			total += files[next].size;
 			selected++;
 		}
 	}
-	if (nworkers > 64)
-		nworkers = 64;
-	for (k = 0; k < nworkers; k++)
-		if (pthread_create(&tid[started], NULL, ahead_worker, pl) == 0)
-			started++;
 	progress_start(total, selected, s->quiet);
-
 	next = 0;
-	pthread_mutex_lock(&pl->lock);
 	while (!err) {
-		struct ahead *a;
-		bool filled = false;
-
-		/* Top up the pipeline (libext2fs calls, so unlocked only from here). */
-		while (pl->tail - pl->head < AHEAD_FILES && next < count) {
+		/* Top up the pipeline, then enable the oldest file. */
+		while (next < count && (a = ahead_slot(q)) != NULL) {
 			const struct image_file *f = &files[next++];
 
-			if (!selection_match(sel, f->path))
-				continue;
-			pthread_mutex_unlock(&pl->lock);
-			fill_one(pl, &pl->ring[pl->tail % AHEAD_FILES], f);
-			pthread_mutex_lock(&pl->lock);
-			pl->tail++;
-			filled = true;
+			if (selection_match(sel, f->path))
+				ahead_push(q, fill_one(s, a, f));
 		}
-		if (filled && pl->workers_waiting)
-			pthread_cond_broadcast(&pl->work);
-		if (pl->head == pl->tail)
-			break;	/* all done */
-		a = &pl->ring[pl->head % AHEAD_FILES];
-		if (!a->done) {
-			struct ahead *mine = take_ahead(pl);
-
-			if (mine) {
-				run_ahead(pl, mine);
-			} else {
-				pl->caller_waiting = true;
-				pthread_cond_wait(&pl->done, &pl->lock);
-				pl->caller_waiting = false;
-			}
-			continue;
-		}
-		pthread_mutex_unlock(&pl->lock);
-		err = enable_head(pl, a, manifest);
+		a = ahead_head(q);
+		if (!a)
+			break;
+		err = enable_head(s, a, manifest);
+		ahead_pop(q);
 		if (!err)
 			(*nfiles)++;
-		pthread_mutex_lock(&pl->lock);
-		pl->head++;
-		if (pl->next_take < pl->head)
-			pl->next_take = pl->head;
 	}
-	pl->stop = true;
-	pthread_cond_broadcast(&pl->work);
-	pthread_mutex_unlock(&pl->lock);
-	for (k = 0; k < started; k++)
-		pthread_join(tid[k], NULL);
-	/* After a failure: what was filled but not enabled. */
-	for (; pl->head < pl->tail; pl->head++)
-		drop_ahead(&pl->ring[pl->head % AHEAD_FILES]);
-	pthread_mutex_destroy(&pl->lock);
-	pthread_cond_destroy(&pl->work);
-	pthread_cond_destroy(&pl->done);
-	free(pl);
+	ahead_free(q, drop_ahead);
 	progress_end();
 	image_files_free(files, count);
 	return err;

@@ -17,6 +17,7 @@ void error_msg(const char *fmt, ...)
 	va_list ap;
 
 	progress_clear();
+	fflush(stdout);		/* results before this message, also when both go to one file */
 	flockfile(stderr);	/* one whole line, even from several threads */
 	fputs("mbverity: ", stderr);
 	va_start(ap, fmt);

@@ -186,7 +186,8 @@ static const uint8_t salt[5] = { 1, 2, 3, 4, 5 };
 
 /* A tree built ahead in another thread, as mkfs does for small files. */
 struct prehash_job {
-	struct mbv_ext4_prehash *ph;
+	struct mbv_ext4_detached *d;
+	const struct mbv_ext4_enable_params *p;
 	struct mbv_tree_result res;
 	int err;
 };
@@ -195,7 +196,7 @@ static void *run_prehash(void *arg)
 {
 	struct prehash_job *j = arg;
 
-	j->err = mbv_ext4_prehash_run(j->ph, &j->res);
+	j->err = mbv_ext4_detached_hash(j->d, j->p, &j->res);
 	return NULL;
 }
 
@@ -237,16 +238,17 @@ START_TEST(test_enable_then_read_back)
 			struct prehash_job j = { 0 };
 			pthread_t t;
 
-			ck_assert_int_eq(mbv_ext4_prehash_new(fs, lookup(fs, files[i].name), &p,
-							      image_fd, &j.ph, on_error, &m), 0);
+			ck_assert_int_eq(mbv_ext4_detach(fs, lookup(fs, files[i].name), image_fd,
+							 &j.d, on_error, &m), 0);
+			j.p = &p;
 			ck_assert_int_eq(pthread_create(&t, NULL, run_prehash, &j), 0);
 			ck_assert_int_eq(pthread_join(t, NULL), 0);
 			ck_assert_int_eq(j.err, 0);
-			p.prehash = j.ph;
+			p.prehashed = j.d;
 			ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, files[i].name), &p, &res,
 							 on_error, &m), 0);
 			ck_assert_mem_eq(res.digest, j.res.digest, j.res.digest_size);
-			mbv_ext4_prehash_free(j.ph);
+			mbv_ext4_detached_free(j.d);
 		} else {
 			ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, files[i].name), &p, &res,
 							 on_error, &m), 0);
@@ -310,7 +312,7 @@ START_TEST(test_prehash_must_fit)
 {
 	struct mbv_ext4_enable_params p = { .version = 1 }, other;
 	struct msgs m = { .count = 0 };
-	struct mbv_ext4_prehash *ph, *unrun;
+	struct mbv_ext4_detached *d, *unrun;
 	ext2_filsys fs;
 	ext2_ino_t small, medium;
 	int image_fd;
@@ -321,13 +323,13 @@ START_TEST(test_prehash_must_fit)
 	ck_assert_int_ge(image_fd, 0);
 	small = lookup(fs, "small");
 	medium = lookup(fs, "medium");
-	ck_assert_int_eq(mbv_ext4_prehash_new(fs, medium, &p, image_fd, &ph, on_error, &m), 0);
-	ck_assert_int_eq(mbv_ext4_prehash_run(ph, NULL), 0);
-	ck_assert_int_eq(mbv_ext4_prehash_new(fs, medium, &p, image_fd, &unrun, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_detach(fs, medium, image_fd, &d, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, NULL), 0);
+	ck_assert_int_eq(mbv_ext4_detach(fs, medium, image_fd, &unrun, on_error, &m), 0);
 
-	/* Another file, other parameters, never run: refused before any write. */
+	/* Another file, other parameters, never hashed: refused before any write. */
 	other = p;
-	other.prehash = ph;
+	other.prehashed = d;
 	ck_assert_int_eq(mbv_ext4_enable(fs, small, &other, NULL, on_error, &m), -ESTALE);
 	ck_assert_ptr_nonnull(strstr(m.last, "pre-hashed"));
 	other.block_size = 1024;
@@ -335,12 +337,16 @@ START_TEST(test_prehash_must_fit)
 	other = p;
 	other.salt = salt;
 	other.salt_size = sizeof(salt);
-	other.prehash = ph;
+	other.prehashed = d;
 	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
 	other = p;
-	other.prehash = unrun;
+	other.prehashed = unrun;
 	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
 	ck_assert_int_eq(m.count, 4);
+	/* Bad parameters to hash: nothing hashed, so enable refuses it too. */
+	other = p;
+	other.block_size = 3000;
+	ck_assert_int_eq(mbv_ext4_detached_hash(unrun, &other, NULL), -EINVAL);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	ck_assert(same_as_pristine());
 
@@ -353,14 +359,15 @@ START_TEST(test_prehash_must_fit)
 		ck_assert_int_eq(ext2fs_punch(fs, medium, &inode, NULL, 3, 3), 0);
 	}
 	other = p;
-	other.prehash = ph;
+	other.prehashed = d;
 	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
-	mbv_ext4_prehash_free(ph);
-	mbv_ext4_prehash_free(unrun);
+	mbv_ext4_detached_free(d);
+	mbv_ext4_detached_free(unrun);
 
 	/*
 	 * The tree enable writes is the one built ahead: data changed behind
-	 * libext2fs's back after the run does not get into it (verify sees it).
+	 * libext2fs's back after the hash does not get into it; verify, detached
+	 * or not, sees it.
 	 */
 	{
 		struct mbv_tree_result ahead, res;
@@ -368,27 +375,32 @@ START_TEST(test_prehash_must_fit)
 		blk64_t pblk;
 		int wfd = open(path("img"), O_RDWR);
 
-		ck_assert_int_eq(mbv_ext4_prehash_new(fs, small, &p, image_fd, &ph, on_error, &m), 0);
-		ck_assert_int_eq(mbv_ext4_prehash_run(ph, &ahead), 0);
+		ck_assert_int_eq(mbv_ext4_detach(fs, small, image_fd, &d, on_error, &m), 0);
+		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &ahead), 0);
 		ck_assert_int_eq(ext2fs_bmap2(fs, small, NULL, NULL, 0, 0, NULL, &pblk), 0);
 		ck_assert_int_eq(pwrite(wfd, "X", 1, (off_t)(pblk * fs->blocksize)), 1);
 		close(wfd);
 		other = p;
-		other.prehash = ph;
+		other.prehashed = d;
 		ck_assert_int_eq(mbv_ext4_enable(fs, small, &other, &res, on_error, &m), 0);
 		ck_assert_mem_eq(res.digest, ahead.digest, ahead.digest_size);
+		mbv_ext4_detached_free(d);
 		ck_assert_int_eq(mbv_ext4_measure(fs, small, &info, on_error, &m), 0);
 		ck_assert_mem_eq(info.digest, ahead.digest, ahead.digest_size);
-		ck_assert_int_ne(mbv_ext4_verify(fs, small, NULL, NULL, NULL, NULL, NULL, NULL), 0);
-		mbv_ext4_prehash_free(ph);
+		ck_assert_int_eq(mbv_ext4_verify(fs, small, NULL, NULL, NULL, NULL, NULL, NULL),
+				 -EBADMSG);
+		ck_assert_int_eq(ext2fs_flush(fs), 0);
+		ck_assert_int_eq(mbv_ext4_detach(fs, small, image_fd, &d, on_error, &m), 0);
+		ck_assert_int_eq(mbv_ext4_detached_verify(d, NULL, NULL, NULL, NULL, NULL, NULL),
+				 -EBADMSG);
+		mbv_ext4_detached_free(d);
 	}
 
 	/* Bad arguments. */
-	ck_assert_int_eq(mbv_ext4_prehash_new(fs, medium, &p, -1, &ph, on_error, &m), -EINVAL);
-	ck_assert_ptr_null(ph);
-	ck_assert_int_eq(mbv_ext4_prehash_new(fs, EXT2_ROOT_INO, &p, image_fd, &ph, on_error, &m),
-			 -EISDIR);
-	ck_assert_ptr_null(ph);
+	ck_assert_int_eq(mbv_ext4_detach(fs, medium, -1, &d, on_error, &m), -EINVAL);
+	ck_assert_ptr_null(d);
+	ck_assert_int_eq(mbv_ext4_detach(fs, EXT2_ROOT_INO, image_fd, &d, on_error, &m), -EISDIR);
+	ck_assert_ptr_null(d);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	close(image_fd);
 }

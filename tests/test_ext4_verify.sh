@@ -54,6 +54,32 @@ expect_fail "verify all" "$MBVERITY" verify "$TMP/bad.img"
 grep -q '^mbverity: .*bad.img: /a: data block 0 ' "$TMP/err" || fail "verify all: $(cat "$TMP/err")"
 [ "$(grep -c '^ok ' "$TMP/out")" -eq 3 ] || fail "verify all: the sound files: $(cat "$TMP/out")"
 
+# Many files verified at once: the same output, in the same order, whatever
+# the thread count; a large file (split across the pool) among small ones
+# (verified ahead whole, each by one thread).
+many=$TMP/many
+mkdir -p "$many"
+head -c $((5 * 1024 * 1024 + 11)) /dev/urandom >"$many/big"
+for i in 0 1 2 3 4 5 6 7 8 9 10 11; do head -c $((i * 3000 + 1)) /dev/urandom >"$many/s$i"; done
+mkimg "$TMP/many.img" 4096 "$many" 32M
+"$MBVERITY" enable --all "$TMP/many.img" >/dev/null || fail "enable --all many"
+flip_file_byte "$TMP/many.img" /s3 2
+flip_file_byte "$TMP/many.img" /big 5000000
+flip_file_byte "$TMP/many.img" /s10 29000
+for t in 1 2 3; do
+	"$MBVERITY" verify --threads=$t "$TMP/many.img" >"$TMP/many.$t" 2>&1 && fail "verify many: --threads=$t passed"
+	"$MBVERITY" verify --threads=$t "$TMP/many.img" /s9 /nope /s3 /big /s1 >"$TMP/paths.$t" 2>&1 &&
+		fail "verify many PATHs: --threads=$t passed"
+done
+cmp "$TMP/many.1" "$TMP/many.2" || fail "verify many: threads 1 and 2 differ: $(diff "$TMP/many.1" "$TMP/many.2")"
+cmp "$TMP/many.1" "$TMP/many.3" || fail "verify many: threads 1 and 3 differ"
+cmp "$TMP/paths.1" "$TMP/paths.3" || fail "verify PATHs: threads 1 and 3 differ"
+[ "$(grep -c '^ok ' "$TMP/many.1")" -eq 10 ] || fail "verify many: $(cat "$TMP/many.1")"
+grep -n 'data block' "$TMP/many.1" | cut -d: -f4 | tr -d ' ' | tr '\n' ' ' | grep -qx '/big /s10 /s3 ' ||
+	fail "verify many: bad files, in path order: $(cat "$TMP/many.1")"
+sed 's/^ok [^ ]* //; s/^mbverity: [^ ]* \(\/[^:]*\):.*/\1/' "$TMP/paths.1" | tr '\n' ' ' |
+	grep -qx '/s9 /nope /s3 /big /s1 ' || fail "verify PATHs: not in the order given: $(cat "$TMP/paths.1")"
+
 # Hostile descriptor sizes, in the last 4 bytes of the last block.
 for v in 16385 2147483647 4294967295; do
 	cp "$img" "$TMP/h.img"

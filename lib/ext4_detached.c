@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* Files read straight from the image file, so that any thread can hash or verify them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ext4_verity.h"
+#include "merkle.h"
+
+int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
+		    struct mbv_ext4_detached **out, mbv_error_fn error, void *error_ctx)
+{
+	struct mbv_ext4_detached *d;
+	int err;
+
+	*out = NULL;
+	if (image_fd < 0)
+		return mbv_e4_report(error, error_ctx, -EINVAL, "no image descriptor to read from");
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+	err = mbv_e4_file_open(&d->f, fs, ino, error, error_ctx);
+	if (err) {
+		mbv_ext4_detached_free(d);
+		return err;
+	}
+	/* From here on other threads read it: no libext2fs, messages to each call's callback. */
+	d->f.direct = true;
+	d->f.direct_fd = image_fd;
+	d->f.error = NULL;
+	*out = d;
+	return 0;
+}
+
+static int keep_tree_block(void *ctx, const void *block, size_t size, uint64_t offset)
+{
+	struct mbv_ext4_detached *d = ctx;
+
+	memcpy(d->tree + offset, block, size);
+	return 0;
+}
+
+int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
+			   const struct mbv_ext4_enable_params *params,
+			   struct mbv_tree_result *res)
+{
+	uint32_t alg = params->hash_algorithm ? params->hash_algorithm : MBV_HASH_ALG_SHA256;
+	uint32_t bs = params->block_size ? params->block_size : 4096;
+	struct mbv_tree_params tp;
+	struct mbv_tree_geometry g;
+	int err;
+
+	d->hashed = false;
+	free(d->tree);
+	d->tree = NULL;
+	if (params->version != 1 || (params->salt_size && !params->salt) ||
+	    mbv_check_tree_params(alg, bs, params->salt_size) != 0)
+		return -EINVAL;
+	err = mbv_tree_geometry(alg, bs, d->f.size, &g);
+	if (err)
+		return err;
+	if (g.tree_size && !(d->tree = malloc(g.tree_size)))
+		return -ENOMEM;
+	d->alg = alg;
+	d->block_size = bs;
+	d->salt_size = params->salt_size;
+	if (params->salt_size)
+		memcpy(d->salt, params->salt, params->salt_size);
+	d->tree_size = g.tree_size;
+	memset(&tp, 0, sizeof(tp));
+	tp.version = 1;
+	tp.hash_algorithm = alg;
+	tp.block_size = bs;
+	tp.salt_size = d->salt_size;
+	tp.salt = d->salt_size ? d->salt : NULL;
+	tp.file_size = d->f.size;
+	tp.tree_block = keep_tree_block;
+	tp.ctx = d;
+	err = mbv_pool_compute_tree(NULL, &tp, mbv_e4_file_pread_data, &d->f, &d->result);
+	if (err)
+		return err;
+	d->hashed = true;
+	if (res)
+		*res = d->result;
+	return 0;
+}
+
+int mbv_ext4_detached_verify(struct mbv_ext4_detached *d, struct mbv_pool *pool,
+			     mbv_ext4_report_fn report, void *report_ctx,
+			     struct mbv_ext4_verity_info *info,
+			     mbv_error_fn error, void *error_ctx)
+{
+	int err;
+
+	d->f.error = error;
+	d->f.error_ctx = error_ctx;
+	d->f.reported = false;
+	err = mbv_e4_verify_file(&d->f, pool, report, report_ctx, info);
+	d->f.error = NULL;
+	return err;
+}
+
+uint64_t mbv_ext4_detached_size(const struct mbv_ext4_detached *d)
+{
+	return d->f.size;
+}
+
+void mbv_ext4_detached_free(struct mbv_ext4_detached *d)
+{
+	if (!d)
+		return;
+	mbv_e4_file_close(&d->f);
+	free(d->tree);
+	free(d);
+}
+
+/* Extents clipped to the first @nblocks blocks: the ones the data lives in. */
+static bool same_data_extents(const struct ext4_file *a, const struct ext4_file *b,
+			      uint64_t nblocks)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		bool more_a = i < a->n_ext && a->ext[i].lblk < nblocks;
+		bool more_b = j < b->n_ext && b->ext[j].lblk < nblocks;
+		const struct ext4_ext *x, *y;
+
+		if (!more_a || !more_b)
+			return more_a == more_b;
+		x = &a->ext[i++];
+		y = &b->ext[j++];
+		if (x->lblk != y->lblk || x->pblk != y->pblk || x->uninit != y->uninit)
+			return false;
+		/* The last one may have lost blocks past EOF since. */
+		if ((x->lblk + x->len < nblocks ? x->len : nblocks - x->lblk) !=
+		    (y->lblk + y->len < nblocks ? y->len : nblocks - y->lblk))
+			return false;
+	}
+}
+
+bool mbv_e4_prehashed_fits(const struct mbv_ext4_detached *d, const struct ext4_file *f,
+			   uint32_t alg, uint32_t block_size,
+			   const struct mbv_ext4_enable_params *params)
+{
+	uint64_t nblocks = (f->size + f->bs - 1) >> f->blkbits;
+
+	return d->hashed && d->f.fs == f->fs && d->f.ino == f->ino &&
+	       d->alg == alg && d->block_size == block_size &&
+	       d->salt_size == params->salt_size &&
+	       (!d->salt_size || memcmp(d->salt, params->salt, d->salt_size) == 0) &&
+	       d->f.size == f->size && same_data_extents(&d->f, f, nblocks);
+}
