@@ -3,13 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ahead.h"
 #include "commands.h"
 #include "progress.h"
 #include "utils.h"
@@ -18,9 +17,6 @@ static const char digest_usage[] =
 	"mbverity digest FILE... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
 	"       [--salt=SALT] [--out-merkle-tree=FILE] [--out-descriptor=FILE]\n"
 	"       [--compact] [--for-builtin-sig] [--threads=N] [--quiet]";
-
-/* Below this a file is hashed by one thread; above, split across the pool. */
-#define SMALL_FILE_BYTES (1024 * 1024)
 
 struct fd_reader {
 	int fd;
@@ -159,81 +155,59 @@ static int digest_to_files(const char *path, const struct tree_options *t,
 	return 0;
 }
 
-/* Files hashed together, then printed in order. */
-#define WINDOW 256
-
-struct window {
-	char **paths;
-	size_t n;
-	const struct tree_options *t;
-	bool small[WINDOW];		/* hashed whole by one thread */
-	int err[WINDOW];
-	struct mbv_tree_result res[WINDOW];
-	atomic_size_t next;
+/* One FILE: hashed ahead whole when small; a large one is split across the pool in order. */
+struct digest_item {
+	const char *path;
+	bool small;
+	int err;
+	struct mbv_tree_result res;
 };
 
-static void *hash_small_files(void *arg)
+static void digest_ahead(void *ctx, void *item)
 {
-	struct window *w = arg;
-	size_t i;
+	struct digest_item *it = item;
 
-	while ((i = atomic_fetch_add(&w->next, 1)) < w->n)
-		if (w->small[i])
-			w->err[i] = file_tree(w->paths[i], w->t, NULL, NULL, NULL, &w->res[i]);
-	return NULL;
+	it->err = file_tree(it->path, ctx, NULL, NULL, NULL, &it->res);
 }
 
-/*
- * Many files: small ones spread over the threads a file each, large ones
- * split across the pool one after another; output in the order given.
- */
+/* Many files, every thread busy, output in the order given. */
 static int digest_many(char **paths, size_t count, const struct tree_options *t,
 		       struct mbv_pool *pool, const struct output_form *out)
 {
-	unsigned int nthreads = mbv_pool_threads(pool), k;
-	struct window *w = calloc(1, sizeof(*w));
-	pthread_t tid[64];
-	size_t base, i;
+	struct ahead_queue *q = ahead_new(mbv_pool_threads(pool), AHEAD_FILES,
+					  sizeof(struct digest_item), digest_ahead, (void *)t);
+	struct digest_item *it;
+	size_t next = 0;
 	int status = 0;
 
-	if (!w) {
+	if (!q) {
 		error_msg("out of memory");
 		return 1;
 	}
-	if (nthreads > 64)
-		nthreads = 64;
-	w->t = t;
-	for (base = 0; base < count; base += w->n) {
-		unsigned int started = 0;
-
-		w->paths = paths + base;
-		w->n = count - base < WINDOW ? count - base : WINDOW;
-		atomic_store(&w->next, 0);
-		for (i = 0; i < w->n; i++) {
+	for (;;) {
+		while (next < count && (it = ahead_slot(q)) != NULL) {
 			struct stat st;
 
+			it->path = paths[next++];
 			/* Unreadable ones too: file_tree() reports them. */
-			w->small[i] = stat(w->paths[i], &st) != 0 ||
-				      (uint64_t)st.st_size < SMALL_FILE_BYTES;
+			it->small = stat(it->path, &st) != 0 ||
+				    (uint64_t)st.st_size < AHEAD_MAX_FILE_BYTES;
+			ahead_push(q, it->small);
 		}
-		for (k = 1; k < nthreads; k++)
-			if (pthread_create(&tid[started], NULL, hash_small_files, w) == 0)
-				started++;
-		hash_small_files(w);
-		for (k = 0; k < started; k++)
-			pthread_join(tid[k], NULL);
-		for (i = 0; i < w->n; i++) {
-			if (!w->small[i])
-				w->err[i] = file_tree(w->paths[i], t, pool, NULL, NULL, &w->res[i]);
-			progress_add_file();
-			progress_clear();
-			if (w->err[i])
-				status = 1;
-			else
-				print_result(out, &w->res[i], w->paths[i]);
-		}
+		it = ahead_head(q);
+		if (!it)
+			break;
+		if (!it->small)
+			it->err = file_tree(it->path, t, pool, NULL, NULL, &it->res);
+		progress_add_file();
+		progress_clear();
+		if (it->err)
+			status = 1;
+		else
+			print_result(out, &it->res, it->path);
+		ahead_pop(q);
 	}
-	free(w);
+	ahead_free(q, NULL);
 	return status;
 }
 
