@@ -793,7 +793,8 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	err = -ENOMEM;
 	/* Most files are small (mkfs): a malloc this big per file would be an mmap + munmap. */
 	c.w_cap = c.end_lblk - c.meta_lblk < WRITE_BATCH ? c.end_lblk - c.meta_lblk : WRITE_BATCH;
-	c.wbuf = aligned_alloc(4096, (size_t)c.w_cap * f.bs);
+	/* aligned_alloc() wants a multiple of the alignment (1 KiB blocks). */
+	c.wbuf = aligned_alloc(4096, (size_t)ext4_round_up(c.w_cap * f.bs, 4096));
 	if (!c.wbuf) {
 		mbv_e4_fail(&f, err, "out of memory");
 		goto out;
