@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Fuzz target: any image bytes through open, the verity walk, measure, dump_metadata, verify and enable. */
+/*
+ * Fuzz target: any image bytes through open, the verity walk, measure,
+ * dump_metadata, verify and enable, also on detached files (read with pread
+ * by their extents, as the threads of enable --all, mkfs and verify do).
+ */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_common.h"
 
@@ -40,7 +47,19 @@ static int small_regular(ext2_filsys fs, uint32_t ino, uint64_t max, uint32_t *f
 	return 1;
 }
 
-static void check_all(ext2_filsys fs)
+/* verify, detached: the same checks with the blocks read straight from the image. */
+static void verify_detached(ext2_filsys fs, uint32_t ino, int image_fd)
+{
+	struct mbv_ext4_verity_info info;
+	struct mbv_ext4_detached *d;
+
+	if (mbv_ext4_detach(fs, ino, image_fd, &d, fz_msg, NULL) == 0) {
+		mbv_ext4_detached_verify(d, NULL, report, NULL, &info, fz_msg, NULL);
+		mbv_ext4_detached_free(d);
+	}
+}
+
+static void check_all(ext2_filsys fs, int image_fd)
 {
 	struct fz_files files;
 	uint32_t ino, last, flags;
@@ -55,8 +74,10 @@ static void check_all(ext2_filsys fs)
 		read_item(fs, ino, MBV_METADATA_MERKLE_TREE);
 		read_item(fs, ino, MBV_METADATA_DESCRIPTOR);
 		read_item(fs, ino, MBV_METADATA_SIGNATURE);
-		if (small_regular(fs, ino, FZ_MAX_VERIFY, &flags))
+		if (small_regular(fs, ino, FZ_MAX_VERIFY, &flags)) {
 			mbv_ext4_verify(fs, ino, NULL, report, NULL, &info, fz_msg, NULL);
+			verify_detached(fs, ino, image_fd);
+		}
 	}
 	/* Every kind of inode through the checks that refuse them. */
 	last = fs->super->s_inodes_count < 24 ? fs->super->s_inodes_count : 24;
@@ -80,9 +101,10 @@ static void lookups(ext2_filsys fs)
 }
 
 /* Enable on the first plain small files, with parameters taken from the input. */
-static void enable_some(const char *path, const uint8_t *data, size_t size)
+static void enable_some(const char *path, const uint8_t *data, size_t size, int image_fd)
 {
 	struct mbv_ext4_enable_params p;
+	bool ahead = data[size - 4] & 1;	/* hashed ahead, detached, as mkfs does */
 	ext2_filsys fs;
 	uint32_t ino, last, flags;
 	int tries = 0;
@@ -102,12 +124,19 @@ static void enable_some(const char *path, const uint8_t *data, size_t size)
 	for (ino = EXT2_FIRST_INO(fs->super); ino <= last && tries < 2; ino++) {
 		struct mbv_tree_result res;
 		struct mbv_ext4_verity_info info;
+		struct mbv_ext4_detached *d = NULL;
 
 		if (!small_regular(fs, ino, 256 * 1024, &flags) || (flags & 0x00100000))
 			continue;
 		tries++;
+		p.prehashed = NULL;
+		if (ahead && mbv_ext4_detach(fs, ino, image_fd, &d, fz_msg, NULL) == 0 &&
+		    mbv_ext4_detached_hash(d, &p, &res) == 0)
+			p.prehashed = d;
 		if (mbv_ext4_enable(fs, ino, &p, &res, fz_msg, NULL) == 0)
 			mbv_ext4_verify(fs, ino, NULL, report, NULL, &info, fz_msg, NULL);
+		mbv_ext4_detached_free(d);
+		d = NULL;
 	}
 	mbv_ext4_close(fs, fz_msg, NULL);
 }
@@ -116,20 +145,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path;
 	ext2_filsys fs;
+	int image_fd;
 
 	if (size < FZ_MIN_IMAGE || size > FZ_MAX_IMAGE)
 		return 0;
 	path = fz_image_path(0, data, size);
+	image_fd = open(path, O_RDONLY);
 	if (mbv_ext4_open(path, 0, &fs, fz_msg, NULL) == 0) {
-		check_all(fs);
+		check_all(fs, image_fd);
 		lookups(fs);
 		mbv_ext4_close(fs, fz_msg, NULL);
 	}
-	enable_some(path, data, size);
+	enable_some(path, data, size, image_fd);
 	/* What enable left must read back without harm too. */
 	if (mbv_ext4_open(path, 0, &fs, fz_msg, NULL) == 0) {
-		check_all(fs);
+		check_all(fs, image_fd);
 		mbv_ext4_close(fs, fz_msg, NULL);
 	}
+	if (image_fd >= 0)
+		close(image_fd);
 	return 0;
 }
