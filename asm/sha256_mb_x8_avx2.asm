@@ -7,24 +7,12 @@
 
 %include "sha256_common.inc"
 
-section .rodata align=64
-BSWAP:	SHA256_BSWAP_MASK 2
-K256:	SHA256_K_TABLE
+SHA256_RODATA 2
 
-section .text
-
-; Working variables a..h plus X, where e' is built; the names rotate each
-; round, not the data.  Between blocks the state lives in the SAVE area.
+; Working variables a..h and X in ymm0-ymm8 (sha256_common.inc), plus AB
+; and BC; between blocks the state lives in the SAVE area.
 %macro CANON 0
-%xdefine A ymm0
-%xdefine B ymm1
-%xdefine C ymm2
-%xdefine D ymm3
-%xdefine E ymm4
-%xdefine F ymm5
-%xdefine G ymm6
-%xdefine H ymm7
-%xdefine X ymm8
+	SHA256_CANON ymm
 %xdefine AB ymm13		; a ^ b of this round = b ^ c of the next
 %xdefine BC ymm14
 %endmacro
@@ -40,19 +28,9 @@ CANON
 %define SAVE	(64 * 32)
 %define FRAME	(64 * 32 + 8 * 32)
 
-; After a round: a' is in H, e' in X, and d's register is free.
+; After a round: AB and BC swap names too.
 %macro ROTATE 0
-%xdefine _T H
-%xdefine _F D
-%xdefine H G
-%xdefine G F
-%xdefine F E
-%xdefine E X
-%xdefine D C
-%xdefine C B
-%xdefine B A
-%xdefine A _T
-%xdefine X _F
+	SHA256_ROTATE
 %xdefine _T AB
 %xdefine AB BC
 %xdefine BC _T
@@ -74,6 +52,13 @@ CANON
 	vpxor	%1, %1, %3
 %endmacro
 
+; %1 += T3 (Ch or Maj, just computed) + S(%2), S with the rotations %3-%5.
+%macro ADD_F_S 5
+	vpaddd	%1, %1, T3
+	SIGMA	T0, %2, T1, T2, %3, %4, %5
+	vpaddd	%1, %1, T0
+%endmacro
+
 ; One round after h += W + K.  Vector ops take 2 cycles on Zen 5, so e's
 ; chain is kept short: e' = (d + h + K + W + Ch) + S1(e), and
 ; a' = (e' - d + Maj) + S0(a).
@@ -82,16 +67,12 @@ CANON
 	vpxor	T3, F, G
 	vpand	T3, T3, E
 	vpxor	T3, T3, G			; Ch(e, f, g)
-	vpaddd	X, X, T3
-	SIGMA	T0, E, T1, T2, 6, 11, 25	; S1(e)
-	vpaddd	X, X, T0			; e'
+	ADD_F_S	X, E, 6, 11, 25			; + S1(e): e'
 	vpsubd	H, X, D				; T1 = e' - d
 	vpxor	AB, A, B
 	vpand	T3, AB, BC
 	vpxor	T3, T3, B			; Maj(a, b, c)
-	vpaddd	H, H, T3
-	SIGMA	T0, A, T1, T2, 2, 13, 22	; S0(a)
-	vpaddd	H, H, T0			; a'
+	ADD_F_S	H, A, 2, 13, 22			; + S0(a): a'
 	ROTATE
 %endmacro
 
@@ -167,35 +148,14 @@ CANON
 
 %macro LOAD_STATE 0
 	CANON
-	vmovdqa	A, [rsp + SAVE + 0 * 32]
-	vmovdqa	B, [rsp + SAVE + 1 * 32]
-	vmovdqa	C, [rsp + SAVE + 2 * 32]
-	vmovdqa	D, [rsp + SAVE + 3 * 32]
-	vmovdqa	E, [rsp + SAVE + 4 * 32]
-	vmovdqa	F, [rsp + SAVE + 5 * 32]
-	vmovdqa	G, [rsp + SAVE + 6 * 32]
-	vmovdqa	H, [rsp + SAVE + 7 * 32]
+	SHA256_ROWS load, vmovdqa, rsp + SAVE, 32, A, B, C, D, E, F, G, H
 	vpxor	BC, B, C
 %endmacro
 
 ; SAVE += a..h: the feed-forward at the end of a block.
 %macro FEED_FORWARD 0
-	vpaddd	A, A, [rsp + SAVE + 0 * 32]
-	vpaddd	B, B, [rsp + SAVE + 1 * 32]
-	vpaddd	C, C, [rsp + SAVE + 2 * 32]
-	vpaddd	D, D, [rsp + SAVE + 3 * 32]
-	vpaddd	E, E, [rsp + SAVE + 4 * 32]
-	vpaddd	F, F, [rsp + SAVE + 5 * 32]
-	vpaddd	G, G, [rsp + SAVE + 6 * 32]
-	vpaddd	H, H, [rsp + SAVE + 7 * 32]
-	vmovdqa	[rsp + SAVE + 0 * 32], A
-	vmovdqa	[rsp + SAVE + 1 * 32], B
-	vmovdqa	[rsp + SAVE + 2 * 32], C
-	vmovdqa	[rsp + SAVE + 3 * 32], D
-	vmovdqa	[rsp + SAVE + 4 * 32], E
-	vmovdqa	[rsp + SAVE + 5 * 32], F
-	vmovdqa	[rsp + SAVE + 6 * 32], G
-	vmovdqa	[rsp + SAVE + 7 * 32], H
+	SHA256_ROWS add, , rsp + SAVE, 32, A, B, C, D, E, F, G, H
+	SHA256_ROWS store, vmovdqa, rsp + SAVE, 32, A, B, C, D, E, F, G, H
 %endmacro
 
 ; void mbv_sha256_x8_avx2(uint32_t st[8][8], const uint8_t *const data[8],
@@ -203,10 +163,7 @@ CANON
 ; Clobbers rax, rdx, r8, r9, ymm0-ymm15, flags.
 global mbv_sha256_x8_avx2:function hidden
 mbv_sha256_x8_avx2:
-	push	rbp
-	mov	rbp, rsp
-	sub	rsp, FRAME
-	and	rsp, -64
+	SHA256_ENTER FRAME
 %assign j 0
 %rep 8
 	vmovdqu	ymm0, [rdi + 32 * j]
@@ -214,35 +171,17 @@ mbv_sha256_x8_avx2:
 %assign j j + 1
 %endrep
 	xor	eax, eax			; byte offset into every lane
-	test	rdx, rdx
-	jz	.final
-.loop:
+	SHA256_BLOCKS
 	LOAD_WORDS 0
 	LOAD_WORDS 1
 	LOAD_WORDS 2
 	LOAD_WORDS 3
 	LOAD_STATE
-%assign t 0
-%rep 64
-	ROUND_W	t
-%if t < 48
-	SCHED	t
-%endif
-%assign t t + 1
-%endrep
+	SHA256_ROUNDS ROUND_W, SCHED
 	FEED_FORWARD
-	add	rax, 64
-	dec	rdx
-	jnz	.loop
-.final:
-	test	rcx, rcx
-	jz	.store
+	SHA256_BLOCKS_END
 	LOAD_STATE
-%assign t 0
-%rep 64
-	ROUND_WK t
-%assign t t + 1
-%endrep
+	SHA256_ROUNDS ROUND_WK
 	FEED_FORWARD
 .store:
 %assign j 0
@@ -252,6 +191,4 @@ mbv_sha256_x8_avx2:
 %assign j j + 1
 %endrep
 	vzeroupper
-	mov	rsp, rbp
-	pop	rbp
-	ret
+	SHA256_LEAVE

@@ -3,15 +3,9 @@
 
 %include "sha256_common.inc"
 
-section .rodata align=64
-K256:	SHA256_K_TABLE
-BSWAP:	SHA256_BSWAP_MASK 1
+SHA256_RODATA 1
 
-section .text
-
-%define MSG	xmm0		; sha256rnds2's implicit operand
-%define ABEF	xmm1
-%define CDGH	xmm2
+; The state is ABEF(0) / CDGH(0) (sha256_common.inc), saved in registers.
 %define TMP	xmm7
 %define BSWAPX	xmm8
 %define SAVE0	xmm9
@@ -27,25 +21,31 @@ section .text
 	movdqu	M(%1), [rax + 16 * %1]
 	pshufb	M(%1), BSWAPX
 %else
-	sha256msg1 M(%1), M(%1 + 1)		; W[t-16] + s0(W[t-15])
-	movdqa	TMP, M(%1 + 3)
-	palignr	TMP, M(%1 + 2), 4		; W[t-7..t-4]
-	paddd	M(%1), TMP
-	sha256msg2 M(%1), M(%1 + 3)		; + s1(W[t-2])
+	SHA256_NI_SCHED M(%1), M(%1 + 1), M(%1 + 2), M(%1 + 3), TMP
 %endif
 	movdqa	MSG, M(%1)
 	paddd	MSG, [K256 + 16 * %1]
-	sha256rnds2 CDGH, ABEF, MSG
+	sha256rnds2 CDGH(0), ABEF(0), MSG
 	pshufd	MSG, MSG, 0x0e
-	sha256rnds2 ABEF, CDGH, MSG
+	sha256rnds2 ABEF(0), CDGH(0), MSG
 %endmacro
 
 ; Four rounds of group %1 with W + K read from [rcx].
 %macro GROUP_WK 1
-	movq	MSG, [rcx + 16 * %1]
-	sha256rnds2 CDGH, ABEF, MSG
-	movq	MSG, [rcx + 16 * %1 + 8]
-	sha256rnds2 ABEF, CDGH, MSG
+	SHA256_NI_ROUNDS %1, rcx, 0, 1
+%endmacro
+
+; All 64 rounds, "%1 g" for each group g; the feed-forward around them.
+%macro BLOCK 1
+	movdqa	SAVE0, ABEF(0)
+	movdqa	SAVE1, CDGH(0)
+%assign g 0
+%rep 16
+	%1	g
+%assign g g + 1
+%endrep
+	paddd	ABEF(0), SAVE0
+	paddd	CDGH(0), SAVE1
 %endmacro
 
 ; void mbv_sha256_ni_x1(uint32_t st[8], const uint8_t *const data[1],
@@ -53,49 +53,13 @@ section .text
 ; Clobbers rax, rdx, xmm0-xmm10, flags.
 global mbv_sha256_ni_x1:function hidden
 mbv_sha256_ni_x1:
-	; h[0..7] -> ABEF / CDGH, the order sha256rnds2 wants
-	movdqu	ABEF, [rdi]
-	movdqu	CDGH, [rdi + 16]
-	pshufd	ABEF, ABEF, 0xb1		; b a d c
-	pshufd	CDGH, CDGH, 0x1b		; h g f e
-	movdqa	TMP, ABEF
-	palignr	ABEF, CDGH, 8			; f e b a
-	pblendw	CDGH, TMP, 0xf0			; h g d c
+	SHA256_NI_LOAD_STATE 1, rdi, TMP
 	movdqa	BSWAPX, [BSWAP]
 	mov	rax, [rsi]
-	test	rdx, rdx
-	jz	.final
-.loop:
-	movdqa	SAVE0, ABEF
-	movdqa	SAVE1, CDGH
-%assign g 0
-%rep 16
-	GROUP	g
-%assign g g + 1
-%endrep
-	paddd	ABEF, SAVE0
-	paddd	CDGH, SAVE1
-	add	rax, 64
-	dec	rdx
-	jnz	.loop
-.final:
-	test	rcx, rcx
-	jz	.store
-	movdqa	SAVE0, ABEF
-	movdqa	SAVE1, CDGH
-%assign g 0
-%rep 16
-	GROUP_WK g
-%assign g g + 1
-%endrep
-	paddd	ABEF, SAVE0
-	paddd	CDGH, SAVE1
+	SHA256_BLOCKS
+	BLOCK	GROUP
+	SHA256_BLOCKS_END
+	BLOCK	GROUP_WK
 .store:
-	pshufd	ABEF, ABEF, 0x1b		; a b e f
-	pshufd	CDGH, CDGH, 0xb1		; g h c d
-	movdqa	TMP, ABEF
-	pblendw	ABEF, CDGH, 0xf0		; a b c d
-	palignr	CDGH, TMP, 8			; e f g h
-	movdqu	[rdi], ABEF
-	movdqu	[rdi + 16], CDGH
+	SHA256_NI_STORE_STATE 1, rdi, TMP
 	ret
