@@ -13,6 +13,9 @@ for n in 1 4095 4096 4097 65535 65536 65537; do
 done
 head -c 3000000 /dev/urandom >"$src/a/b/c/big"
 head -c 1048577 /dev/urandom >"$src/usr/lib/libx.so"
+# More small files than the pipeline holds at once (64): its ring wraps.
+mkdir -p "$src/many"
+for n in $(seq 1 150); do head -c $((n * 97)) /dev/urandom >"$src/many/f$n"; done
 printf 'hello\n' >"$src/a/b/hello.txt"
 ln -s a/b/hello.txt "$src/link"
 ln -s /nonexistent "$src/dangling"
@@ -74,10 +77,15 @@ cmp "$TMP/want4" "$TMP/m4" || fail "--include/--exclude selection"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 	-subj /CN=mkfs-test -days 1 2>/dev/null
 # shellcheck disable=SC2086
-"$MBVERITY" mkfs -d "$src" "$TMP/img5" $fixed --key="$TMP/key.pem" --cert="$TMP/cert.pem" --quiet
+"$MBVERITY" mkfs -d "$src" "$TMP/img5" $fixed --key="$TMP/key.pem" --cert="$TMP/cert.pem" --threads=1 --quiet
 e2fsck -fn "$TMP/img5" >/dev/null 2>&1 || fail "e2fsck on the signed image"
 "$MBVERITY" verify "$TMP/img5" --cert="$TMP/cert.pem" --require-signatures >/dev/null ||
 	fail "verify --cert of the signed image"
+# RSA signatures are deterministic: signed in other threads, the same bytes.
+# shellcheck disable=SC2086
+"$MBVERITY" mkfs -d "$src" "$TMP/img6" $fixed --key="$TMP/key.pem" --cert="$TMP/cert.pem" \
+	--threads=3 --quiet
+cmp "$TMP/img5" "$TMP/img6" || fail "signed images differ with --threads=3"
 
 # Bad input: nothing left behind claiming success.
 expect_fail "missing directory" "$MBVERITY" mkfs -d "$TMP/nonexistent" "$TMP/bad1"
