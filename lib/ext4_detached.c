@@ -85,6 +85,14 @@ int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
 	return 0;
 }
 
+/* Messages of one call go to that call's callback, in the calling thread. */
+static void call_begins(struct mbv_ext4_detached *d, mbv_error_fn error, void *error_ctx)
+{
+	d->f.error = error;
+	d->f.error_ctx = error_ctx;
+	d->f.reported = false;
+}
+
 int mbv_ext4_detached_verify(struct mbv_ext4_detached *d, struct mbv_pool *pool,
 			     mbv_ext4_report_fn report, void *report_ctx,
 			     struct mbv_ext4_verity_info *info,
@@ -92,11 +100,21 @@ int mbv_ext4_detached_verify(struct mbv_ext4_detached *d, struct mbv_pool *pool,
 {
 	int err;
 
-	d->f.error = error;
-	d->f.error_ctx = error_ctx;
-	d->f.reported = false;
+	call_begins(d, error, error_ctx);
 	err = mbv_e4_verify_file(&d->f, pool, report, report_ctx, info);
-	d->f.error = NULL;
+	call_begins(d, NULL, NULL);
+	return err;
+}
+
+int mbv_ext4_detached_read_metadata(struct mbv_ext4_detached *d, int type, uint64_t offset,
+				    void *buf, size_t length, size_t *done,
+				    mbv_error_fn error, void *error_ctx)
+{
+	int err;
+
+	call_begins(d, error, error_ctx);
+	err = mbv_e4_read_metadata_file(&d->f, type, offset, buf, length, done);
+	call_begins(d, NULL, NULL);
 	return err;
 }
 

@@ -253,12 +253,10 @@ int mbv_ext4_measure(struct struct_ext2_filsys *fs, uint32_t ino,
 	return err;
 }
 
-int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
-			   int type, uint64_t offset, void *buf, size_t length,
-			   size_t *done, mbv_error_fn error, void *error_ctx)
+int mbv_e4_read_metadata_file(struct ext4_file *f, int type, uint64_t offset, void *buf,
+			      size_t length, size_t *done)
 {
 	struct mbv_ext4_verity_info info;
-	struct ext4_file f;
 	struct ext4_verity_loc loc;
 	uint8_t *desc = NULL;
 	const uint8_t *src = NULL;
@@ -267,11 +265,8 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 
 	*done = 0;
 	if (type < MBV_METADATA_MERKLE_TREE || type > MBV_METADATA_SIGNATURE)
-		return mbv_e4_report(error, error_ctx, -EINVAL,
-				   "unknown metadata type %d", type);
-	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
-	if (!err)
-		err = mbv_e4_verity_load(&f, &loc, &desc, &info);
+		return mbv_e4_fail(f, -EINVAL, "unknown metadata type %d", type);
+	err = mbv_e4_verity_load(f, &loc, &desc, &info);
 	if (err)
 		goto out;
 	switch (type) {
@@ -284,7 +279,7 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 		break;
 	case MBV_METADATA_SIGNATURE:
 		if (!info.sig_size) {
-			err = mbv_e4_fail(&f, -ENODATA, "file has no built-in signature");
+			err = mbv_e4_fail(f, -ENODATA, "file has no built-in signature");
 			goto out;
 		}
 		size = info.sig_size;
@@ -298,11 +293,29 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (src)
 		memcpy(buf, src + offset, length);
 	else
-		err = mbv_e4_file_pread(&f, buf, length, loc.meta_pos + offset);
+		err = mbv_e4_file_pread(f, buf, length, loc.meta_pos + offset);
 	if (!err)
 		*done = length;
 out:
 	free(desc);
+	return err;
+}
+
+int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
+			   int type, uint64_t offset, void *buf, size_t length,
+			   size_t *done, mbv_error_fn error, void *error_ctx)
+{
+	struct ext4_file f;
+	int err;
+
+	*done = 0;
+	/* Before the inode is read, as always: a bad type is the caller's error. */
+	if (type < MBV_METADATA_MERKLE_TREE || type > MBV_METADATA_SIGNATURE)
+		return mbv_e4_report(error, error_ctx, -EINVAL,
+				   "unknown metadata type %d", type);
+	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
+	if (!err)
+		err = mbv_e4_read_metadata_file(&f, type, offset, buf, length, done);
 	mbv_e4_file_close(&f);
 	return err;
 }

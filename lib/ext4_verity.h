@@ -86,6 +86,10 @@ bool mbv_e4_prehashed_fits(const struct mbv_ext4_detached *d, const struct ext4_
 			   uint32_t alg, uint32_t block_size,
 			   const struct mbv_ext4_enable_params *params);
 
+/* mbv_ext4_read_metadata() on an opened file. */
+int mbv_e4_read_metadata_file(struct ext4_file *f, int type, uint64_t offset, void *buf,
+			      size_t length, size_t *done);
+
 /* mbv_ext4_verify() on an opened file. */
 int mbv_e4_verify_file(struct ext4_file *f, struct mbv_pool *pool,
 		       mbv_ext4_report_fn report_fn, void *report_ctx,

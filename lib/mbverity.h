@@ -560,7 +560,8 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
  *
  *	main thread:  mbv_ext4_detach() the next files
  *	any threads:  mbv_ext4_detached_hash() (and sign the digest it
- *	              gives), or mbv_ext4_detached_verify()
+ *	              gives), or mbv_ext4_detached_verify() and
+ *	              mbv_ext4_detached_read_metadata()
  *	main thread:  mbv_ext4_enable() with params.prehashed, then
  *	              mbv_ext4_detached_free()
  *
@@ -610,6 +611,14 @@ int mbv_ext4_detached_verify(struct mbv_ext4_detached *d, struct mbv_pool *pool,
 			     mbv_ext4_report_fn report, void *report_ctx,
 			     struct mbv_ext4_verity_info *info,
 			     mbv_error_fn error, void *error_ctx);
+
+/**
+ * mbv_ext4_detached_read_metadata() - mbv_ext4_read_metadata() on a
+ * detached file: any thread, one call at a time per object
+ */
+int mbv_ext4_detached_read_metadata(struct mbv_ext4_detached *d, int type, uint64_t offset,
+				    void *buf, size_t length, size_t *done,
+				    mbv_error_fn error, void *error_ctx);
 
 /** mbv_ext4_detached_size() - the file's size (i_size) */
 uint64_t mbv_ext4_detached_size(const struct mbv_ext4_detached *d);

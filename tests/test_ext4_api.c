@@ -261,7 +261,6 @@ START_TEST(test_enable_then_read_back)
 			free(e.tree);
 		}
 	}
-	close(image_fd);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	ck_assert_int_eq(m.count, 0);
 
@@ -300,9 +299,36 @@ START_TEST(test_enable_then_read_back)
 							desc, sizeof(desc), &done, on_error, &m),
 				 -ENODATA);
 		ck_assert_int_eq(mbv_ext4_verify(fs, ino, pool, NULL, NULL, NULL, on_error, &m), 0);
+		/* The same, detached: read with pread, as another thread would. */
+		{
+			struct mbv_ext4_detached *d;
+
+			ck_assert_int_eq(mbv_ext4_detach(fs, ino, image_fd, &d, on_error, &m), 0);
+			ck_assert_uint_eq(mbv_ext4_detached_size(d), files[i].size);
+			ck_assert_int_eq(mbv_ext4_detached_verify(d, NULL, NULL, NULL, &info,
+								  on_error, &m), 0);
+			ck_assert_mem_eq(info.digest, e.res.digest, e.res.digest_size);
+			tree = malloc(e.tree_size + 1);
+			ck_assert_int_eq(mbv_ext4_detached_read_metadata(d, MBV_METADATA_MERKLE_TREE,
+									 0, tree, e.tree_size + 1,
+									 &done, on_error, &m), 0);
+			ck_assert_uint_eq(done, e.tree_size);
+			ck_assert_mem_eq(tree, e.tree, e.tree_size);
+			free(tree);
+			ck_assert_int_eq(mbv_ext4_detached_read_metadata(d, MBV_METADATA_DESCRIPTOR,
+									 250, desc, sizeof(desc),
+									 &done, on_error, &m), 0);
+			ck_assert_uint_eq(done, 6);
+			ck_assert_mem_eq(desc, e.res.descriptor + 250, 6);
+			ck_assert_int_eq(mbv_ext4_detached_read_metadata(d, MBV_METADATA_SIGNATURE,
+									 0, desc, sizeof(desc),
+									 &done, on_error, &m), -ENODATA);
+			mbv_ext4_detached_free(d);
+		}
 		free(e.tree);
 	}
 	ck_assert_int_eq(ext2fs_close(fs), 0);
+	close(image_fd);
 	mbv_pool_free(pool);
 }
 END_TEST
