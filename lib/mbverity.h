@@ -306,8 +306,10 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
  * another certificate's issuer and serial are skipped, as the kernel skips
  * keys not in its keyring, but at least one signer must be @cert_path's and
  * every such signer must verify.  Stricter than the kernel in one way: the
- * signer's digest algorithm must be @hash_algorithm.  Clears the calling
- * thread's OpenSSL error queue.
+ * signer's digest algorithm must be @hash_algorithm.  Reads the certificate
+ * on every call: to check many signatures, use mbv_sig_verifier_new() and
+ * mbv_sig_verifier_check(), which this function is made of.  Clears the
+ * calling thread's OpenSSL error queue; safe in concurrent threads.
  *
  * Return: 0; -EBADMSG for a malformed signature or certificate; -ENOKEY
  * when no signer is the certificate; -EKEYREJECTED for a signature that
@@ -319,6 +321,71 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
 			 const uint8_t *sig, size_t sig_size,
 			 const char *cert_path, char *errbuf, size_t errbuf_size);
+
+/**
+ * struct mbv_sig_verifier - a trusted certificate, loaded once
+ *
+ * Opaque.  Made by mbv_sig_verifier_new(), used by mbv_sig_verifier_check(),
+ * freed by mbv_sig_verifier_free().  Never modified after
+ * mbv_sig_verifier_new() returns, so one verifier may check signatures in
+ * several threads at once.
+ */
+struct mbv_sig_verifier;
+
+/**
+ * mbv_sig_verifier_new() - load a certificate to check signatures with
+ * @cert_path: PEM X.509 certificate, trusted as if it were in the kernel's
+ *	.fs-verity keyring (no chain to a CA is built)
+ * @out: set to the new verifier, or to NULL on failure; the caller frees it
+ *	with mbv_sig_verifier_free()
+ * @errbuf: on failure, a one-line reason naming the file; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * Reads and parses the certificate, so that checking with the result reads
+ * no file.  A certificate whose key fs-verity cannot use is refused here,
+ * once, where mbv_verify_signature() refuses it only for a signature one
+ * of whose signers is that certificate.  Clears the calling thread's
+ * OpenSSL error queue; safe in concurrent threads.
+ *
+ * Return: 0; -ENOENT etc. for an unreadable file; -EBADMSG for malformed
+ * PEM or an undecodable public key; -ENOPKG for a key that is neither RSA
+ * nor EC; -EINVAL, -ENOMEM.
+ */
+int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
+			 char *errbuf, size_t errbuf_size);
+
+/**
+ * mbv_sig_verifier_check() - check a built-in signature as the kernel would
+ * @v: from mbv_sig_verifier_new()
+ * @hash_algorithm: MBV_HASH_ALG_* of the file
+ * @digest: the fs-verity file digest
+ * @sig: the DER PKCS#7 signature (as stored after the descriptor)
+ * @sig_size: bytes of @sig
+ * @errbuf: on failure, a one-line reason; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * Exactly mbv_verify_signature()'s checks, in its order, with @v's
+ * certificate.  Several threads may call this at once with the same @v:
+ * each call has its own OpenSSL objects and clears only the calling
+ * thread's OpenSSL error queue.  @v must not be freed while a call is
+ * running.
+ *
+ * Return: as mbv_verify_signature(), without the certificate's file errors:
+ * 0; -EBADMSG for a malformed signature; -ENOKEY when no signer is the
+ * certificate; -EKEYREJECTED for a signature that does not verify or whose
+ * algorithms do not fit; -EMSGSIZE when @sig_size > MBV_MAX_SIGNATURE_SIZE;
+ * -EINVAL (also for an unknown @hash_algorithm), -ENOMEM.
+ */
+int mbv_sig_verifier_check(const struct mbv_sig_verifier *v,
+			   uint32_t hash_algorithm, const uint8_t *digest,
+			   const uint8_t *sig, size_t sig_size,
+			   char *errbuf, size_t errbuf_size);
+
+/**
+ * mbv_sig_verifier_free() - free a verifier from mbv_sig_verifier_new()
+ * @v: the verifier, or NULL
+ */
+void mbv_sig_verifier_free(struct mbv_sig_verifier *v);
 
 /* ---- fs-verity on files inside ext4 images (libext2fs) ---- */
 

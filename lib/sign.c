@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,12 @@ static int signer_is_cert(PKCS7_SIGNER_INFO *si, X509 *cert)
 	return same;
 }
 
+/* The key types fs-verity signatures can have: the kernel knows no other. */
+static bool supported_key(const EVP_PKEY *pub)
+{
+	return EVP_PKEY_is_a(pub, "RSA") || EVP_PKEY_is_a(pub, "EC");
+}
+
 /*
  * What the kernel's PKCS#7 parser insists on and OpenSSL does not check:
  * SignerInfo version 1 (issuer and serial) and a signature algorithm
@@ -375,17 +382,18 @@ static int check_signer_algs(PKCS7_SIGNER_INFO *si, const EVP_MD *md,
 		set_error(e, "certificate has no usable public key");
 		return -EBADMSG;
 	}
-	if (EVP_PKEY_is_a(pub, "RSA")) {
-		if (nid == NID_rsaEncryption)
-			return 0;
-	} else if (EVP_PKEY_is_a(pub, "EC")) {
-		if (OBJ_find_sigid_algs(nid, &dnid, &pknid) &&
-		    pknid == NID_X9_62_id_ecPublicKey && dnid == EVP_MD_get_type(md))
-			return 0;
-	} else {
+	if (!supported_key(pub)) {
 		set_error(e, "certificate key type %s is not supported for fs-verity",
 			  EVP_PKEY_get0_type_name(pub));
 		return -ENOPKG;
+	}
+	if (EVP_PKEY_is_a(pub, "RSA")) {
+		if (nid == NID_rsaEncryption)
+			return 0;
+	} else {
+		if (OBJ_find_sigid_algs(nid, &dnid, &pknid) &&
+		    pknid == NID_X9_62_id_ecPublicKey && dnid == EVP_MD_get_type(md))
+			return 0;
 	}
 	set_error(e, "signature algorithm %s does not fit the certificate's %s key",
 		  nid != NID_undef ? OBJ_nid2sn(nid) : "(unknown)",
@@ -487,44 +495,159 @@ out:
 	return err;
 }
 
+/*
+ * The checks of the arguments that read no file, in the order
+ * mbv_verify_signature() has always made them: a missing argument (@cert is
+ * the certificate's path or verifier), the algorithm, the size.  Writes the
+ * formatted digest to @fdigest and returns its length, or a negative errno.
+ */
+static int check_sig_args(const char *func, const void *cert,
+			  uint32_t hash_algorithm, const uint8_t *digest,
+			  const uint8_t *sig, size_t sig_size,
+			  uint8_t fdigest[12 + MBV_MAX_DIGEST_SIZE],
+			  struct errout *e)
+{
+	int n;
+
+	if (!digest || !cert || (!sig && sig_size)) {
+		set_error(e, "missing argument to %s", func);
+		return -EINVAL;
+	}
+	n = mbv_formatted_digest(hash_algorithm, digest, fdigest);
+	if (n < 0 || !fsverity_md(hash_algorithm)) {
+		set_error(e, "unknown hash algorithm %u", hash_algorithm);
+		return -EINVAL;
+	}
+	if (sig_size == 0) {
+		set_error(e, "the signature is empty");
+		return -EBADMSG;
+	}
+	if (sig_size > MBV_MAX_SIGNATURE_SIZE) {
+		set_error(e, "signature is %zu bytes, more than fs-verity's %d",
+			  sig_size, MBV_MAX_SIGNATURE_SIZE);
+		return -EMSGSIZE;
+	}
+	return n;
+}
+
+/*
+ * A loaded certificate, never written after it is loaded.  Each check
+ * parses its own PKCS7 and makes its own BIOs (and OpenSSL its own digest
+ * and EVP_PKEY_CTX contexts) and only reads the certificate and its public
+ * key, which OpenSSL allows from several threads at once on objects nobody
+ * modifies; what OpenSSL caches inside the key (provider exports) it guards
+ * with the key's own lock.  There is no X509_STORE to share: like the
+ * kernel, a check builds no chain, it finds the signer by issuer and serial
+ * and verifies with the certificate's key.
+ */
+struct mbv_sig_verifier {
+	X509 *cert;
+	char *cert_path;	/* for error messages */
+};
+
 /* Documented in mbverity.h. */
-int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
-			 const uint8_t *sig, size_t sig_size,
-			 const char *cert_path, char *errbuf, size_t errbuf_size)
+void mbv_sig_verifier_free(struct mbv_sig_verifier *v)
+{
+	if (!v)
+		return;
+	X509_free(v->cert);
+	free(v->cert_path);
+	free(v);
+}
+
+/*
+ * Read @cert_path into a new verifier, whatever its key: the caller decides
+ * when an unusable key is an error.  *out is NULL on failure.
+ */
+static int load_verifier(const char *cert_path, struct mbv_sig_verifier **out,
+			 struct errout *e)
+{
+	struct mbv_sig_verifier *v;
+	int err;
+
+	*out = NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v || !(v->cert_path = strdup(cert_path))) {
+		set_error(e, "out of memory");
+		mbv_sig_verifier_free(v);
+		return -ENOMEM;
+	}
+	err = read_cert(cert_path, &v->cert, e);
+	if (err) {
+		mbv_sig_verifier_free(v);
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Documented in mbverity.h. */
+int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
+			 char *errbuf, size_t errbuf_size)
+{
+	struct errout e = { errbuf, errbuf_size };
+	struct mbv_sig_verifier *v;
+	EVP_PKEY *pub;
+	int err;
+
+	if (errbuf && errbuf_size)
+		errbuf[0] = '\0';
+	if (!out || !cert_path) {
+		set_error(&e, "missing argument to mbv_sig_verifier_new");
+		return -EINVAL;
+	}
+	*out = NULL;
+	ERR_clear_error();
+
+	err = load_verifier(cert_path, &v, &e);
+	if (err)
+		goto fail;
+	/*
+	 * A key no signature can be checked with is refused once, here, with
+	 * what check_signer_algs() would say at every check.
+	 */
+	pub = X509_get0_pubkey(v->cert);
+	if (!pub) {
+		set_error(&e, "cannot use certificate '%s': it has no usable public key",
+			  cert_path);
+		err = -EBADMSG;
+		goto fail;
+	}
+	if (!supported_key(pub)) {
+		set_error(&e, "cannot use certificate '%s': key type %s is not supported for fs-verity",
+			  cert_path, EVP_PKEY_get0_type_name(pub));
+		err = -ENOPKG;
+		goto fail;
+	}
+	*out = v;
+	return 0;
+fail:
+	mbv_sig_verifier_free(v);
+	ERR_clear_error();
+	return err;
+}
+
+/* Documented in mbverity.h. */
+int mbv_sig_verifier_check(const struct mbv_sig_verifier *v,
+			   uint32_t hash_algorithm, const uint8_t *digest,
+			   const uint8_t *sig, size_t sig_size,
+			   char *errbuf, size_t errbuf_size)
 {
 	struct errout e = { errbuf, errbuf_size };
 	uint8_t fdigest[12 + MBV_MAX_DIGEST_SIZE];
 	const EVP_MD *md = fsverity_md(hash_algorithm);
 	const unsigned char *p = sig;
 	PKCS7 *p7 = NULL;
-	X509 *cert = NULL;
 	int n, err;
 
 	if (errbuf && errbuf_size)
 		errbuf[0] = '\0';
-	if (!digest || !cert_path || (!sig && sig_size)) {
-		set_error(&e, "missing argument to mbv_verify_signature");
-		return -EINVAL;
-	}
-	n = mbv_formatted_digest(hash_algorithm, digest, fdigest);
-	if (n < 0 || !md) {
-		set_error(&e, "unknown hash algorithm %u", hash_algorithm);
-		return -EINVAL;
-	}
-	if (sig_size == 0) {
-		set_error(&e, "the signature is empty");
-		return -EBADMSG;
-	}
-	if (sig_size > MBV_MAX_SIGNATURE_SIZE) {
-		set_error(&e, "signature is %zu bytes, more than fs-verity's %d",
-			  sig_size, MBV_MAX_SIGNATURE_SIZE);
-		return -EMSGSIZE;
-	}
+	n = check_sig_args("mbv_sig_verifier_check", v, hash_algorithm, digest,
+			   sig, sig_size, fdigest, &e);
+	if (n < 0)
+		return n;
 	ERR_clear_error();
 
-	err = read_cert(cert_path, &cert, &e);
-	if (err)
-		goto out;
 	err = -EBADMSG;
 	p7 = d2i_PKCS7(NULL, &p, (long)sig_size);
 	if (!p7) {
@@ -556,10 +679,43 @@ int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
 		set_error(&e, "malformed signature: content is embedded, not detached");
 		goto out;
 	}
-	err = verify_signers(p7, fdigest, n, md, cert, cert_path, &e);
+	err = verify_signers(p7, fdigest, n, md, v->cert, v->cert_path, &e);
 out:
 	PKCS7_free(p7);
-	X509_free(cert);
 	ERR_clear_error();
+	return err;
+}
+
+/*
+ * Documented in mbverity.h.  The arguments are checked before the
+ * certificate is read, so a bad algorithm or size is reported whatever the
+ * file is.  The certificate is loaded without mbv_sig_verifier_new()'s key
+ * check: as this function always has, it reports a key neither RSA nor EC
+ * (-ENOPKG) only when a signer is the certificate, and -ENOKEY otherwise.
+ */
+int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
+			 const uint8_t *sig, size_t sig_size,
+			 const char *cert_path, char *errbuf, size_t errbuf_size)
+{
+	struct errout e = { errbuf, errbuf_size };
+	uint8_t fdigest[12 + MBV_MAX_DIGEST_SIZE];
+	struct mbv_sig_verifier *v;
+	int err;
+
+	if (errbuf && errbuf_size)
+		errbuf[0] = '\0';
+	err = check_sig_args("mbv_verify_signature", cert_path, hash_algorithm,
+			     digest, sig, sig_size, fdigest, &e);
+	if (err < 0)
+		return err;
+	ERR_clear_error();
+	err = load_verifier(cert_path, &v, &e);
+	if (err) {
+		ERR_clear_error();
+		return err;
+	}
+	err = mbv_sig_verifier_check(v, hash_algorithm, digest, sig, sig_size,
+				     errbuf, errbuf_size);
+	mbv_sig_verifier_free(v);
 	return err;
 }

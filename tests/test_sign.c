@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Built-in signatures: round trips, byte-identity with `fsverity sign`, signers shared by threads, and every bad input. */
+/* Built-in signatures: round trips, byte-identity with `fsverity sign`, signers and verifiers shared by threads, and every bad input. */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -98,6 +98,44 @@ static void check_reason(const char *why, const char *file)
 	ck_assert_uint_eq(ERR_peek_error(), 0);
 }
 
+/*
+ * mbv_verify_signature(), and the same check by a verifier loaded for it:
+ * one code path, so the same answer and the same reason.  When the
+ * certificate cannot be loaded, mbv_verify_signature()'s answer must be the
+ * load's error.  Returns mbv_verify_signature()'s answer and reason.
+ */
+static int verify_both_ways(uint32_t alg, const uint8_t *digest, const uint8_t *sig,
+			    size_t sig_size, const char *cert, char *why,
+			    size_t why_size)
+{
+	struct mbv_sig_verifier *v = (struct mbv_sig_verifier *)&v;
+	char vwhy[MBV_SIG_ERRBUF_SIZE];
+	int err, verr;
+
+	err = mbv_verify_signature(alg, digest, sig, sig_size, cert, why, why_size);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	verr = mbv_sig_verifier_new(cert, &v, vwhy, sizeof(vwhy));
+	if (verr) {
+		ck_assert_ptr_null(v);
+		ck_assert_msg(verr == err, "%s: verifier not loaded (%d: %s), mbv_verify_signature %d",
+			      cert, verr, vwhy, err);
+		check_reason(vwhy, cert);
+		return err;
+	}
+	ck_assert_str_eq(vwhy, "");
+	verr = mbv_sig_verifier_check(v, alg, digest, sig, sig_size, vwhy, sizeof(vwhy));
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	ck_assert_msg(verr == err, "%s: verifier %d (%s), mbv_verify_signature %d", cert,
+		      verr, vwhy, err);
+	if (why && why_size)
+		ck_assert_str_eq(vwhy, why);
+	/* No errbuf is fine too. */
+	ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, NULL, 0),
+			 err);
+	mbv_sig_verifier_free(v);
+	return err;
+}
+
 START_TEST(test_round_trip)
 {
 	const char *k = good_keys[_i / 2];
@@ -113,21 +151,21 @@ START_TEST(test_round_trip)
 	ck_assert_uint_gt(sig_size, 0);
 	ck_assert_uint_le(sig_size, MBV_MAX_SIGNATURE_SIZE);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
-	ck_assert_int_eq(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
-					      why, sizeof(why)), 0);
+	ck_assert_int_eq(verify_both_ways(alg, digest, sig, sig_size, certf(k),
+					  why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "");
 	/* Another digest, or the same digest under the other algorithm. */
 	digest[3] ^= 1;
-	ck_assert_int_eq(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
-					      why, sizeof(why)), -EKEYREJECTED);
+	ck_assert_int_eq(verify_both_ways(alg, digest, sig, sig_size, certf(k),
+					  why, sizeof(why)), -EKEYREJECTED);
 	check_reason(why, NULL);
 	digest[3] ^= 1;
-	ck_assert_int_eq(mbv_verify_signature(alg ^ 3, digest, sig, sig_size, certf(k),
-					      why, sizeof(why)), -EKEYREJECTED);
+	ck_assert_int_eq(verify_both_ways(alg ^ 3, digest, sig, sig_size, certf(k),
+					  why, sizeof(why)), -EKEYREJECTED);
 	check_reason(why, NULL);
 	/* No errbuf is fine too. */
-	ck_assert_int_eq(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
-					      NULL, 0), 0);
+	ck_assert_int_eq(verify_both_ways(alg, digest, sig, sig_size, certf(k),
+					  NULL, 0), 0);
 	free(sig);
 }
 END_TEST
@@ -141,8 +179,8 @@ START_TEST(test_combined_pem)
 	fill_digest(digest, 9);
 	ck_assert_int_eq(mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, path("both.pem"),
 					 NULL, &sig, &sig_size, NULL, 0), 0);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      certf("rsa2048"), NULL, 0), 0);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  certf("rsa2048"), NULL, 0), 0);
 	free(sig);
 }
 END_TEST
@@ -252,8 +290,8 @@ START_TEST(test_rsa_identical_to_fsverity)
 	mbv_signer_free(s);
 	ck_assert_uint_eq(sig_size, want_size);
 	ck_assert_mem_eq(sig, want, sig_size);
-	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
-					      want_size, certf(k), NULL, 0), 0);
+	ck_assert_int_eq(verify_both_ways(res.hash_algorithm, res.digest, want,
+					  want_size, certf(k), NULL, 0), 0);
 	free(sig);
 	free(want);
 }
@@ -272,12 +310,12 @@ START_TEST(test_ecdsa_from_fsverity_verifies)
 	case_digest(c, file, &res);
 	fsverity_sign(c, file, "ec256", ref);
 	want = slurp(ref, &want_size);
-	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
-					      want_size, certf("ec256"), why,
-					      sizeof(why)), 0);
-	ck_assert_int_eq(mbv_verify_signature(res.hash_algorithm, res.digest, want,
-					      want_size, certf("rsa2048"), why,
-					      sizeof(why)), -ENOKEY);
+	ck_assert_int_eq(verify_both_ways(res.hash_algorithm, res.digest, want,
+					  want_size, certf("ec256"), why,
+					  sizeof(why)), 0);
+	ck_assert_int_eq(verify_both_ways(res.hash_algorithm, res.digest, want,
+					  want_size, certf("rsa2048"), why,
+					  sizeof(why)), -ENOKEY);
 	free(want);
 }
 END_TEST
@@ -326,15 +364,15 @@ START_TEST(test_flipped_bytes)
 			if (ignored_params(sig, sig_size, i))
 				continue;
 			sig[i] ^= (uint8_t)(1 << bit);
-			err = mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
-						   sig_size, certf(k), why, sizeof(why));
+			err = verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig,
+					       sig_size, certf(k), why, sizeof(why));
 			ck_assert_msg(err < 0, "flip of bit %d of byte %zu accepted", bit, i);
 			check_reason(why, NULL);
 			sig[i] ^= (uint8_t)(1 << bit);
 		}
 	}
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
-					      sig_size, certf(k), NULL, 0), 0);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig,
+					  sig_size, certf(k), NULL, 0), 0);
 	free(sig);
 }
 END_TEST
@@ -349,53 +387,53 @@ START_TEST(test_bad_signatures)
 	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
 
 	/* Wrong certificate: another issuer/serial, or same one, other key. */
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      certf("other"), why, sizeof(why)), -ENOKEY);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  certf("other"), why, sizeof(why)), -ENOKEY);
 	check_reason(why, certf("other"));
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      certf("ec256"), why, sizeof(why)), -ENOKEY);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  certf("ec256"), why, sizeof(why)), -ENOKEY);
 	free(sig);
 	sign_ok("serial1a", MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      certf("serial1a"), NULL, 0), 0);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      certf("serial1b"), why, sizeof(why)),
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  certf("serial1a"), NULL, 0), 0);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  certf("serial1b"), why, sizeof(why)),
 			 -EKEYREJECTED);
 	check_reason(why, certf("serial1b"));
 
 	/* Truncated, trailing garbage, empty, oversized, not DER. */
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
-					      sig_size - 1, certf("serial1a"), why,
-					      sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig,
+					  sig_size - 1, certf("serial1a"), why,
+					  sizeof(why)), -EBADMSG);
 	check_reason(why, NULL);
 	big = calloc(1, MBV_MAX_SIGNATURE_SIZE + 1);
 	ck_assert_ptr_nonnull(big);
 	memcpy(big, sig, sig_size);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big,
-					      sig_size + 1, certf("serial1a"), why,
-					      sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, big,
+					  sig_size + 1, certf("serial1a"), why,
+					  sizeof(why)), -EBADMSG);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big, 0,
-					      certf("serial1a"), why, sizeof(why)), -EBADMSG);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big,
-					      MBV_MAX_SIGNATURE_SIZE + 1, certf("serial1a"),
-					      why, sizeof(why)), -EMSGSIZE);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, big, 0,
+					  certf("serial1a"), why, sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, big,
+					  MBV_MAX_SIGNATURE_SIZE + 1, certf("serial1a"),
+					  why, sizeof(why)), -EMSGSIZE);
 	check_reason(why, NULL);
 	memset(big, 0x30, 64);
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, big, 64,
-					      certf("serial1a"), why, sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, big, 64,
+					  certf("serial1a"), why, sizeof(why)), -EBADMSG);
 	check_reason(why, NULL);
 	free(big);
 
 	/* Certificate trouble at verify time. */
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      path("missing.crt"), why, sizeof(why)), -ENOENT);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  path("missing.crt"), why, sizeof(why)), -ENOENT);
 	check_reason(why, path("missing.crt"));
-	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      path("garbage.pem"), why, sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					  path("garbage.pem"), why, sizeof(why)), -EBADMSG);
 	check_reason(why, path("garbage.pem"));
-	ck_assert_int_eq(mbv_verify_signature(99, digest, sig, sig_size,
-					      certf("serial1a"), why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(verify_both_ways(99, digest, sig, sig_size,
+					  certf("serial1a"), why, sizeof(why)), -EINVAL);
 	free(sig);
 }
 END_TEST
@@ -433,9 +471,9 @@ START_TEST(test_openssl_variants)
 				    path("fd.bin"), certf("ec256"), keyf("ec256"),
 				    path("v.sig")), 0);
 		sig = slurp(path("v.sig"), &sig_size);
-		ck_assert_msg(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
-						   sig_size, certf("ec256"), why,
-						   sizeof(why)) == v[i].want,
+		ck_assert_msg(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig,
+					       sig_size, certf("ec256"), why,
+					       sizeof(why)) == v[i].want,
 			      "openssl smime %s: %s", v[i].opts, why);
 		free(sig);
 	}
@@ -530,10 +568,10 @@ START_TEST(test_signer_like_sign_digest)
 		ck_assert_uint_eq(na, nb);
 		ck_assert_mem_eq(a, b, na);
 	}
-	ck_assert_int_eq(mbv_verify_signature(alg, digest, a, na, certf(k), why,
-					      sizeof(why)), 0);
-	ck_assert_int_eq(mbv_verify_signature(alg, digest, b, nb, certf(k), why,
-					      sizeof(why)), 0);
+	ck_assert_int_eq(verify_both_ways(alg, digest, a, na, certf(k), why,
+					  sizeof(why)), 0);
+	ck_assert_int_eq(verify_both_ways(alg, digest, b, nb, certf(k), why,
+					  sizeof(why)), 0);
 	free(a);
 	free(b);
 	mbv_signer_free(s);
@@ -575,8 +613,8 @@ START_TEST(test_signer_many)
 
 		fill_digest(digest, j);
 		signer_ok(s, alg, digest, &sig, &sig_size);
-		ck_assert_msg(mbv_verify_signature(alg, digest, sig, sig_size, certf(k),
-						   why, sizeof(why)) == 0,
+		ck_assert_msg(verify_both_ways(alg, digest, sig, sig_size, certf(k),
+					       why, sizeof(why)) == 0,
 			      "signature %u: %s", j, why);
 		if (is_rsa(k) && j % 50 == 0) {
 			sign_ok(k, alg, digest, &ref, &ref_size);
@@ -598,8 +636,8 @@ START_TEST(test_signer_many)
 		ck_assert_uint_eq(sig_size, first_size);
 		ck_assert_mem_eq(sig, first, sig_size);
 	}
-	ck_assert_int_eq(mbv_verify_signature(algs[0], digest, sig, sig_size, certf(k),
-					      NULL, 0), 0);
+	ck_assert_int_eq(verify_both_ways(algs[0], digest, sig, sig_size, certf(k),
+					  NULL, 0), 0);
 	free(sig);
 	free(first);
 	mbv_signer_free(s);
@@ -774,6 +812,339 @@ START_TEST(test_signer_bad_keys)
 }
 END_TEST
 
+/* A good signature: mbv_sig_verifier_check()'s success contract. */
+static void check_ok(const struct mbv_sig_verifier *v, uint32_t alg,
+		     const uint8_t *digest, const uint8_t *sig, size_t sig_size)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	ck_assert_msg(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, why,
+					     sizeof(why)) == 0, "%s", why);
+	ck_assert_str_eq(why, "");
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+}
+
+/* A bad one: the error and a one-line reason, naming @file if not NULL. */
+static void check_bad(const struct mbv_sig_verifier *v, uint32_t alg,
+		      const uint8_t *digest, const uint8_t *sig, size_t sig_size,
+		      int want, const char *file)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, why,
+						sizeof(why)), want);
+	check_reason(why, file);
+}
+
+/*
+ * One verifier, many signatures under both algorithms: good ones pass, bad
+ * ones fail, in any order, and the answers are mbv_verify_signature()'s.
+ */
+START_TEST(test_verifier_many)
+{
+	const char *k = _i ? "ec256" : "rsa2048";
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig, *first, *other;
+	char why[MBV_SIG_ERRBUF_SIZE], vwhy[MBV_SIG_ERRBUF_SIZE];
+	struct mbv_sig_verifier *v = NULL;
+	struct mbv_signer *s = NULL;
+	size_t sig_size, first_size, other_size;
+	unsigned int j;
+
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_sig_verifier_new(certf(k), &v, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	fill_digest(digest, 0);
+	signer_ok(s, algs[0], digest, &first, &first_size);
+	sign_ok("other", algs[0], digest, &other, &other_size);
+
+	for (j = 0; j < 300; j++) {
+		uint32_t alg = algs[j % 2];
+
+		fill_digest(digest, j);
+		signer_ok(s, alg, digest, &sig, &sig_size);
+		check_ok(v, alg, digest, sig, sig_size);
+		/* The same digest under the other algorithm, another digest. */
+		check_bad(v, alg ^ 3, digest, sig, sig_size, -EKEYREJECTED, NULL);
+		digest[j % 32] ^= 0x10;
+		check_bad(v, alg, digest, sig, sig_size, -EKEYREJECTED, certf(k));
+		if (j % 50 == 0) {
+			ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig,
+								sig_size, vwhy,
+								sizeof(vwhy)),
+					 mbv_verify_signature(alg, digest, sig, sig_size,
+							      certf(k), why, sizeof(why)));
+			ck_assert_str_eq(vwhy, why);
+		}
+		digest[j % 32] ^= 0x10;
+		check_ok(v, alg, digest, sig, sig_size);
+		free(sig);
+		if (j % 10 == 0) {
+			/* Another signer, and malformed signatures between. */
+			fill_digest(digest, 0);
+			check_bad(v, algs[0], digest, other, other_size, -ENOKEY,
+				  certf(k));
+			check_bad(v, algs[0], digest, first, first_size - 1, -EBADMSG,
+				  NULL);
+			check_bad(v, algs[0], digest, first, 0, -EBADMSG, NULL);
+			check_bad(v, 99, digest, first, first_size, -EINVAL, NULL);
+			check_ok(v, algs[0], digest, first, first_size);
+		}
+	}
+	free(first);
+	free(other);
+	mbv_signer_free(s);
+	mbv_sig_verifier_free(v);
+}
+END_TEST
+
+#define CHECK_THREADS	4
+#define CHECK_ROUNDS	30
+
+/* What the threads check, and the single-thread answers. */
+struct check_case {
+	uint32_t alg;
+	uint8_t digest[MBV_MAX_DIGEST_SIZE];
+	const uint8_t *sig;
+	size_t sig_size;
+	int want;
+	char why[MBV_SIG_ERRBUF_SIZE];
+};
+
+#define CHECK_CASES	12
+
+/* One thread's work; the test checks what happened after joining. */
+struct check_job {
+	const struct mbv_sig_verifier *v;
+	const struct check_case *cases;
+	unsigned int first;	/* where this thread starts in cases[] */
+	pthread_barrier_t *start;
+	int err[CHECK_ROUNDS][CHECK_CASES];
+	unsigned int other_reasons;	/* reasons unlike the single-thread ones */
+	bool stale_errors;	/* OpenSSL errors left in this thread's queue */
+};
+
+static void *check_thread(void *arg)
+{
+	struct check_job *job = arg;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	unsigned int r, j;
+
+	pthread_barrier_wait(job->start);
+	for (r = 0; r < CHECK_ROUNDS; r++) {
+		for (j = 0; j < CHECK_CASES; j++) {
+			unsigned int c = (job->first + r + j) % CHECK_CASES;
+			const struct check_case *cc = &job->cases[c];
+
+			job->err[r][c] = mbv_sig_verifier_check(job->v, cc->alg,
+								cc->digest, cc->sig,
+								cc->sig_size, why,
+								sizeof(why));
+			if (strcmp(why, cc->why) != 0)
+				job->other_reasons++;
+			if (ERR_peek_error())
+				job->stale_errors = true;
+		}
+	}
+	return NULL;
+}
+
+/* CHECK_THREADS threads check good and bad signatures at once with one verifier. */
+START_TEST(test_verifier_threads)
+{
+	const char *k = _i ? "ec256" : "rsa2048";
+	static struct check_case cases[CHECK_CASES];
+	struct check_job jobs[CHECK_THREADS];
+	pthread_t tid[CHECK_THREADS];
+	pthread_barrier_t start;
+	struct mbv_sig_verifier *v = NULL;
+	uint8_t *sig[4], *big, *flipped;
+	size_t sig_size[4];
+	unsigned int t, r, j;
+
+	/* Signatures: two by @k, under each algorithm; one by another key. */
+	memset(cases, 0, sizeof(cases));
+	for (j = 0; j < CHECK_CASES; j++)
+		fill_digest(cases[j].digest, 40 + j % 3);
+	sign_ok(k, algs[0], cases[0].digest, &sig[0], &sig_size[0]);
+	sign_ok(k, algs[1], cases[1].digest, &sig[1], &sig_size[1]);
+	sign_ok(k, algs[0], cases[2].digest, &sig[2], &sig_size[2]);
+	sign_ok("other", algs[0], cases[0].digest, &sig[3], &sig_size[3]);
+	big = calloc(1, MBV_MAX_SIGNATURE_SIZE + 1);
+	flipped = malloc(sig_size[0]);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_ptr_nonnull(flipped);
+	memcpy(big, sig[0], sig_size[0]);
+	memcpy(flipped, sig[0], sig_size[0]);
+	flipped[sig_size[0] - 1] ^= 1;	/* in the signature value */
+
+#define CASE(n, a, s, size, w) \
+	(cases[n].alg = (a), cases[n].sig = (s), cases[n].sig_size = (size), \
+	 cases[n].want = (w))
+	CASE(0, algs[0], sig[0], sig_size[0], 0);
+	CASE(1, algs[1], sig[1], sig_size[1], 0);
+	CASE(2, algs[0], sig[2], sig_size[2], 0);
+	CASE(3, algs[1], sig[0], sig_size[0], -EKEYREJECTED);	/* other algorithm */
+	CASE(4, algs[0], sig[3], sig_size[3], -ENOKEY);		/* other signer */
+	CASE(5, algs[0], sig[0], sig_size[0] - 1, -EBADMSG);	/* truncated */
+	CASE(6, algs[0], big, sig_size[0] + 1, -EBADMSG);	/* trailing data */
+	CASE(7, algs[0], big, MBV_MAX_SIGNATURE_SIZE + 1, -EMSGSIZE);
+	CASE(8, 99, sig[0], sig_size[0], -EINVAL);
+	CASE(9, algs[0], flipped, sig_size[0], -EKEYREJECTED);
+	CASE(10, algs[0], sig[1], sig_size[1], -EKEYREJECTED);	/* other digest */
+	CASE(11, algs[0], sig[0], sig_size[0], -EKEYREJECTED);
+#undef CASE
+	cases[10].digest[0] ^= 1;
+	cases[11].digest[5] ^= 1;
+
+	/* The single-thread answers, from the same verifier. */
+	ck_assert_int_eq(mbv_sig_verifier_new(certf(k), &v, NULL, 0), 0);
+	for (j = 0; j < CHECK_CASES; j++) {
+		struct check_case *c = &cases[j];
+
+		ck_assert_msg(mbv_sig_verifier_check(v, c->alg, c->digest, c->sig,
+						     c->sig_size, c->why,
+						     sizeof(c->why)) == c->want,
+			      "case %u: %s", j, c->why);
+		ck_assert_int_eq(verify_both_ways(c->alg, c->digest, c->sig, c->sig_size,
+						  certf(k), NULL, 0), c->want);
+	}
+
+	ck_assert_int_eq(pthread_barrier_init(&start, NULL, CHECK_THREADS), 0);
+	memset(jobs, 0, sizeof(jobs));
+	for (t = 0; t < CHECK_THREADS; t++) {
+		jobs[t].v = v;
+		jobs[t].cases = cases;
+		jobs[t].first = t * 3;
+		jobs[t].start = &start;
+		ck_assert_int_eq(pthread_create(&tid[t], NULL, check_thread, &jobs[t]), 0);
+	}
+	for (t = 0; t < CHECK_THREADS; t++)
+		ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+	pthread_barrier_destroy(&start);
+
+	for (t = 0; t < CHECK_THREADS; t++) {
+		ck_assert_msg(!jobs[t].stale_errors, "thread %u left OpenSSL errors", t);
+		ck_assert_msg(jobs[t].other_reasons == 0, "thread %u: %u other reasons",
+			      t, jobs[t].other_reasons);
+		for (r = 0; r < CHECK_ROUNDS; r++)
+			for (j = 0; j < CHECK_CASES; j++)
+				ck_assert_msg(jobs[t].err[r][j] == cases[j].want,
+					      "thread %u round %u case %u: %d, want %d",
+					      t, r, j, jobs[t].err[r][j], cases[j].want);
+	}
+	/* Still good after all that. */
+	check_ok(v, cases[0].alg, cases[0].digest, cases[0].sig, cases[0].sig_size);
+	mbv_sig_verifier_free(v);
+	for (j = 0; j < 4; j++)
+		free(sig[j]);
+	free(big);
+	free(flipped);
+}
+END_TEST
+
+/* Certificates mbv_sig_verifier_new() refuses, and the error. */
+static const struct bad_cert {
+	const char *cert;
+	int want;
+} bad_certs[] = {
+	{ "missing.crt", -ENOENT },
+	{ "garbage.pem", -EBADMSG },
+	{ "empty.pem", -EBADMSG },
+	{ "rsa2048.key", -EBADMSG },	/* no certificate in it */
+	{ "truncated.crt", -EBADMSG },
+	{ ".", -EBADMSG },
+	{ "nokey.crt", -EBADMSG },	/* a key algorithm OpenSSL does not know */
+	{ "ed25519.crt", -ENOPKG },
+};
+
+/* mbv_sig_verifier_new() fails with a reason naming the file, and leaves nothing. */
+START_TEST(test_verifier_bad_certs)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig, *sig1;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	struct mbv_sig_verifier *v, *junk = (struct mbv_sig_verifier *)why;
+	size_t sig_size, sig1_size, i;
+
+	for (i = 0; i < sizeof(bad_certs) / sizeof(bad_certs[0]); i++) {
+		const struct bad_cert *c = &bad_certs[i];
+		const char *ce = path(c->cert);
+		int err;
+
+		v = junk;
+		err = mbv_sig_verifier_new(ce, &v, why, sizeof(why));
+		ck_assert_msg(err == c->want, "%s: %d (%s), want %d", c->cert, err, why,
+			      c->want);
+		ck_assert_ptr_null(v);
+		check_reason(why, ce);
+		/* No errbuf is fine too. */
+		v = junk;
+		ck_assert_int_eq(mbv_sig_verifier_new(ce, &v, NULL, 0), c->want);
+		ck_assert_ptr_null(v);
+		ck_assert_uint_eq(ERR_peek_error(), 0);
+	}
+
+	/*
+	 * mbv_verify_signature() with those keys, as it always was: refused
+	 * only when a signer is the certificate (nokey.crt is rsa2048.crt with
+	 * another key algorithm; ed25519.crt has serial1a.crt's issuer and
+	 * serial).
+	 */
+	fill_digest(digest, 17);
+	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
+	sign_ok("serial1a", MBV_HASH_ALG_SHA256, digest, &sig1, &sig1_size);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      path("nokey.crt"), why, sizeof(why)), -EBADMSG);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig1, sig1_size,
+					      path("nokey.crt"), why, sizeof(why)), -ENOKEY);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig1, sig1_size,
+					      path("ed25519.crt"), why, sizeof(why)), -ENOPKG);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
+					      path("ed25519.crt"), why, sizeof(why)), -ENOKEY);
+	/* The arguments before the file, as always. */
+	ck_assert_int_eq(mbv_verify_signature(99, digest, sig, sig_size,
+					      path("missing.crt"), why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
+					      MBV_MAX_SIGNATURE_SIZE + 1, path("missing.crt"),
+					      why, sizeof(why)), -EMSGSIZE);
+	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, 0,
+					      path("garbage.pem"), why, sizeof(why)), -EBADMSG);
+	ck_assert_str_eq(why, "the signature is empty");
+
+	/* Missing arguments. */
+	ck_assert_int_eq(mbv_sig_verifier_new(NULL, &v, why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_sig_verifier_new(certf("rsa2048"), NULL, why, sizeof(why)),
+			 -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_sig_verifier_check(NULL, MBV_HASH_ALG_SHA256, digest, sig,
+						sig_size, why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_sig_verifier_new(certf("rsa2048"), &v, NULL, 0), 0);
+	ck_assert_int_eq(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, NULL, sig,
+						sig_size, why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, digest, NULL,
+						sig_size, why, sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, digest, NULL, 0,
+						why, sizeof(why)), -EBADMSG);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_sig_verifier_check(v, 7, digest, sig, sig_size, why,
+						sizeof(why)), -EINVAL);
+	check_reason(why, NULL);
+	/* Still good after the failures. */
+	check_ok(v, MBV_HASH_ALG_SHA256, digest, sig, sig_size);
+	mbv_sig_verifier_free(v);
+	mbv_sig_verifier_free(NULL);
+	free(sig);
+	free(sig1);
+}
+END_TEST
+
 static Suite *sign_suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -795,6 +1166,9 @@ static Suite *sign_suite(void)
 	tcase_add_loop_test(tc, test_signer_many, 0, 2);
 	tcase_add_loop_test(tc, test_signer_threads, 0, 2);
 	tcase_add_test(tc, test_signer_bad_keys);
+	tcase_add_loop_test(tc, test_verifier_many, 0, 2);
+	tcase_add_loop_test(tc, test_verifier_threads, 0, 2);
+	tcase_add_test(tc, test_verifier_bad_certs);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -804,6 +1178,40 @@ static int make_pair(const char *name, const char *newkey, const char *extra)
 {
 	return sh("openssl req -x509 -newkey %s -nodes -keyout %s -out %s -subj /CN=test"
 		  " -days 1 %s 2>/dev/null", newkey, keyf(name), certf(name), extra);
+}
+
+/*
+ * nokey.crt: rsa2048.crt with its key algorithm rsaEncryption made an OID
+ * OpenSSL does not know, so that it parses but has no usable public key.
+ */
+static int make_nokey_cert(void)
+{
+	static const uint8_t rsa_oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+					   0x0d, 0x01, 0x01, 0x01 };
+	uint8_t der[8192];
+	size_t n, i;
+	FILE *f;
+
+	if (sh("openssl x509 -in %s -outform DER -out %s", certf("rsa2048"),
+	       path("nokey.der")))
+		return -1;
+	f = fopen(path("nokey.der"), "r+b");
+	if (!f)
+		return -1;
+	n = fread(der, 1, sizeof(der), f);
+	for (i = 0; i + sizeof(rsa_oid) <= n; i++)
+		if (memcmp(der + i, rsa_oid, sizeof(rsa_oid)) == 0)
+			break;
+	if (i + sizeof(rsa_oid) > n || fseek(f, (long)(i + sizeof(rsa_oid) - 1), SEEK_SET) ||
+	    fputc(0x7f, f) == EOF) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f))
+		return -1;
+	return sh("(echo -----BEGIN CERTIFICATE----- && openssl base64 -in %s &&"
+		  " echo -----END CERTIFICATE-----) > %s", path("nokey.der"),
+		  path("nokey.crt"));
 }
 
 static int make_fixtures(void)
@@ -817,7 +1225,8 @@ static int make_fixtures(void)
 	    make_pair("other", "rsa:2048", "") ||
 	    make_pair("serial1a", "rsa:2048", "-set_serial 1") ||
 	    make_pair("serial1b", "rsa:2048", "-set_serial 1") ||
-	    make_pair("enc", "rsa:2048", ""))
+	    make_pair("enc", "rsa:2048", "") ||
+	    make_pair("ed25519", "ed25519", "-set_serial 1") || make_nokey_cert())
 		return -1;
 	/* Issuer name so long the signature would exceed 16128 bytes. */
 	n = (size_t)snprintf(subj, sizeof(subj), "/CN=test");
