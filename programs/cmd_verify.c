@@ -22,7 +22,7 @@ struct verify_run {
 	struct image_msg m;
 	bool quiet;
 	unsigned long files, bad;
-	const char *cert;		/* check stored signatures against it */
+	struct mbv_sig_verifier *verifier; /* --cert: check stored signatures against it */
 	bool require_signatures;	/* unsigned verity files fail */
 	int image_fd;			/* for verifying ahead in other threads; or -1 */
 	struct ahead_queue *q;
@@ -63,16 +63,6 @@ static void keep_problem(void *ctx, const struct mbv_ext4_problem *p)
 	keep_message(ctx, p->message);
 }
 
-/* Verify ahead (no libext2fs: any thread). */
-static void verify_ahead(void *ctx, void *item)
-{
-	struct verify_item *it = item;
-
-	(void)ctx;
-	it->err = mbv_ext4_detached_verify(it->d, NULL, keep_problem, it, &it->info,
-					   keep_message, it);
-}
-
 static void drop_item(void *item)
 {
 	struct verify_item *it = item;
@@ -87,48 +77,70 @@ static void print_problem(void *ctx, const struct mbv_ext4_problem *p)
 	image_error(ctx, p->message);
 }
 
+/* The file's signature: from the detached file (any thread) or through libext2fs. */
+static int read_signature(const struct verify_run *v, struct verify_item *it, uint8_t *sig,
+			  size_t len, size_t *done, mbv_error_fn error, void *ctx)
+{
+	if (it->d)
+		return mbv_ext4_detached_read_metadata(it->d, MBV_METADATA_SIGNATURE, 0, sig, len,
+						       done, error, ctx);
+	return mbv_ext4_read_metadata(v->fs, it->ino, MBV_METADATA_SIGNATURE, 0, sig, len, done,
+				      error, ctx);
+}
+
 /*
- * Check @ino's stored signature as the kernel would with @v->cert alone in
- * its .fs-verity keyring; with --require-signatures an unsigned file fails.
- * Return: 0 or -errno (printed).
+ * Check @it's stored signature as the kernel would with --cert's certificate
+ * alone in its .fs-verity keyring; with --require-signatures an unsigned file
+ * fails.  Messages go to @error.  Return: 0 or -errno.
  */
-static int check_signature(struct verify_run *v, uint32_t ino,
-			   const struct mbv_ext4_verity_info *info)
+static int check_signature(const struct verify_run *v, struct verify_item *it,
+			   mbv_error_fn error, void *ctx)
 {
 	char why[MBV_SIG_ERRBUF_SIZE], msg[MBV_SIG_ERRBUF_SIZE + 32];
 	uint8_t *sig;
 	size_t done = 0;
 	int err;
 
-	if (!info->sig_size) {
+	if (!it->info.sig_size) {
 		if (!v->require_signatures)
 			return 0;
-		image_error(&v->m, "no signature (--require-signatures)");
+		error(ctx, "no signature (--require-signatures)");
 		return -EPERM;
 	}
-	if (!v->cert)
+	if (!v->verifier)
 		return 0;
-	sig = malloc(info->sig_size);
+	sig = malloc(it->info.sig_size);
 	if (!sig) {
-		image_error(&v->m, "out of memory");
+		error(ctx, "out of memory");
 		return -ENOMEM;
 	}
-	err = mbv_ext4_read_metadata(v->fs, ino, MBV_METADATA_SIGNATURE, 0, sig,
-				     info->sig_size, &done, image_error, &v->m);
-	if (!err && done != info->sig_size) {
-		image_error(&v->m, "signature shorter than the descriptor says");
+	err = read_signature(v, it, sig, it->info.sig_size, &done, error, ctx);
+	if (!err && done != it->info.sig_size) {
+		error(ctx, "signature shorter than the descriptor says");
 		err = -EIO;
 	}
 	if (!err) {
-		err = mbv_verify_signature(info->hash_algorithm, info->digest, sig,
-					   done, v->cert, why, sizeof(why));
+		err = mbv_sig_verifier_check(v->verifier, it->info.hash_algorithm,
+					     it->info.digest, sig, done, why, sizeof(why));
 		if (err) {
 			snprintf(msg, sizeof(msg), "bad signature: %s", why);
-			image_error(&v->m, msg);
+			error(ctx, msg);
 		}
 	}
 	free(sig);
 	return err;
+}
+
+/* Verify ahead, the signature too (no libext2fs: any thread). */
+static void verify_ahead(void *ctx, void *item)
+{
+	const struct verify_run *v = ctx;
+	struct verify_item *it = item;
+
+	it->err = mbv_ext4_detached_verify(it->d, NULL, keep_problem, it, &it->info,
+					   keep_message, it);
+	if (!it->err)
+		it->err = check_signature(v, it, keep_message, it);
 }
 
 /* Print the head item's outcome: its messages, signature, and the ok line. */
@@ -139,6 +151,8 @@ static void finish_item(struct verify_run *v, struct verify_item *it)
 		/* Large (or not detachable): the pool splits it, messages go out directly. */
 		it->err = mbv_ext4_verify(v->fs, it->ino, v->pool, print_problem, &v->m,
 					  &it->info, image_error, &v->m);
+		if (!it->err)
+			it->err = check_signature(v, it, image_error, &v->m);
 	} else {
 		char *line, *save = NULL;
 
@@ -148,7 +162,7 @@ static void finish_item(struct verify_run *v, struct verify_item *it)
 		if (it->msgs_lost)
 			image_error(&v->m, "out of memory: messages were lost");
 	}
-	if (!it->found || it->err || check_signature(v, it->ino, &it->info) != 0) {
+	if (!it->found || it->err) {
 		v->bad++;
 	} else if (!v->quiet) {
 		printf("ok ");
@@ -210,6 +224,7 @@ int cmd_verify(int argc, char **argv)
 	unsigned int threads = 0;
 	int opt, i, status = 1;
 	bool walk_failed = false;
+	const char *cert = NULL;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -218,7 +233,7 @@ int cmd_verify(int argc, char **argv)
 				return 2;
 			break;
 		case OPT_QUIET: v.quiet = true; break;
-		case OPT_CERT: v.cert = optarg; break;
+		case OPT_CERT: cert = optarg; break;
 		case OPT_REQUIRE_SIGNATURES: v.require_signatures = true; break;
 		case OPT_HELP:
 			printf("usage: %s\n", verify_usage);
@@ -230,6 +245,15 @@ int cmd_verify(int argc, char **argv)
 	if (argc - optind < 1)
 		return usage_error(verify_usage, "need an IMAGE");
 	v.m.image = argv[optind];
+	if (cert) {
+		char why[MBV_SIG_ERRBUF_SIZE];
+
+		/* Once for every file and thread; a bad certificate fails before any file. */
+		if (mbv_sig_verifier_new(cert, &v.verifier, why, sizeof(why)) != 0) {
+			error_msg("%s", why);
+			return 1;
+		}
+	}
 	if (mbv_pool_new(threads, &v.pool) != 0) {
 		error_msg("cannot start %u threads", threads);
 		return 1;
@@ -268,5 +292,6 @@ int cmd_verify(int argc, char **argv)
 	}
 out:
 	mbv_pool_free(v.pool);
+	mbv_sig_verifier_free(v.verifier);
 	return status;
 }
