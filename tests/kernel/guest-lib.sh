@@ -127,6 +127,19 @@ g_loadcert() {
 	fi
 }
 
+# g_loadcert_err NAME CERT.der TEXT: the kernel must refuse the cert with
+# strerror TEXT.
+g_loadcert_err() {
+	if out=$(keyctl padd asymmetric '' %keyring:.fs-verity <"$2" 2>&1); then
+		fail "$1" "keyctl added key $out, wanted '$3'"
+		return
+	fi
+	case $out in
+	*"$3"*) ok "$1" ;;
+	*) fail "$1" "got '$out', wanted '$3'" ;;
+	esac
+}
+
 g_end() {
 	if [ $nfail != 0 ]; then
 		dmesg | tail -n 30 | sed 's/^/MBVK-DMESG /'

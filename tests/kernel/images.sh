@@ -42,6 +42,19 @@ mk_keys() {
 			mbvk_die "openssl cannot make a test key"
 		openssl x509 -in "$W/c$k.pem" -outform der -out "$W/c$k.der"
 	done
+	# EC keys for the ecsig image: NIST P-256 and P-384, self-signed like
+	# the RSA ones, and a cert for the P-256 key issued by RSA key 1.
+	for k in 256 384; do
+		openssl req -x509 -newkey ec -pkeyopt "ec_paramgen_curve:P-$k" -nodes -days 2 \
+			-subj "/CN=mbvk test key P-$k" -keyout "$W/ke$k.pem" -out "$W/ce$k.pem" 2>/dev/null ||
+			mbvk_die "openssl cannot make an EC P-$k test key"
+		openssl x509 -in "$W/ce$k.pem" -outform der -out "$W/ce$k.der"
+	done
+	openssl req -new -key "$W/ke256.pem" -subj "/CN=mbvk test key P-256 by key 1" 2>/dev/null |
+		openssl x509 -req -CA "$W/c1.pem" -CAkey "$W/k1.pem" -set_serial 4242 -days 2 \
+			-out "$W/ce256ca.pem" 2>/dev/null ||
+		mbvk_die "openssl cannot issue an EC test cert"
+	openssl x509 -in "$W/ce256ca.pem" -outform der -out "$W/ce256ca.der"
 }
 
 # build_fs FS FSBS SIGS(0|1) SETSPEC...
@@ -588,4 +601,147 @@ build_xdesc() {
 			;;
 		esac
 	done <<<"$XDESC_CASES"
+}
+
+# ---- ECDSA: files signed with EC P-256 and P-384 keys (mk_keys), in their
+# own 4 KiB-block image `ecsig`.
+# ECSIG_CASES: PATH SIZE ALG SALT CERT HOW. CERT names $W/ceCERT.pem (key
+# $W/ke256.pem or ke384.pem): 256 and 384 self-signed, 256ca the P-256 key
+# issued by RSA key 1. HOW: mkfs (`mbverity mkfs --key --cert
+# --include='/mk/*'`, default tree parameters), key (`mbverity enable --key
+# --cert`), sig (`mbverity sign`, then `enable --signature`), flip (as sig
+# with the last byte flipped: the last byte of s in the ECDSA-Sig-Value, the
+# last field of the DER; the PKCS#7 still parses and names a loaded key).
+ECSIG_CASES="/mk/p256 100000 sha256 - 256 mkfs
+/mk/p256small 4097 sha256 - 256 mkfs
+/en/p256sha512 70000 sha512 $SALT7 256 key
+/en/p384 100000 sha256 - 384 key
+/en/p384sha512 5000 sha512 $SALT32 384 key
+/en/p256ca 3000 sha256 - 256ca key
+/sg/p256 3000 sha256 - 256 sig
+/sg/p384 3000 sha512 - 384 sig
+/sg/p256flip 3000 sha256 - 256 flip
+/sg/p384flip 3000 sha256 - 384 flip
+/sg/p256caflip 3000 sha256 - 256ca flip"
+
+# build_ecsig: $W/ecsig/ec.img and the host checks of its making.
+build_ecsig() {
+	local d=$W/ecsig p size alg salt c how id out off v kc
+	rm -rf "$d"
+	mkdir -p "$d/src/mk" "$d/src/en" "$d/src/sg" "$d/exp"
+	while read -r p size alg salt c how; do
+		id=$(fid "$p")
+		rnd_file "$d/src$p" "$size"
+		sha256sum <"$d/src$p" | cut -d' ' -f1 >"$d/exp/$id.sha"
+		# shellcheck disable=SC2046
+		fsverity digest "$d/src$p" $(vargs "$alg" 4096 "$salt") | cut -d' ' -f1 >"$d/exp/$id.digest"
+	done <<<"$ECSIG_CASES"
+	if out=$("$MBVERITY" mkfs -d "$d/src" --label=ecsig --include='/mk/*' --quiet \
+		--key="$W/ke256.pem" --cert="$W/ce256.pem" "$d/ec.img" 2>&1) && [ -s "$d/ec.img" ]; then
+		hok host-mkfs:ecsig
+	else
+		hfail host-mkfs:ecsig "$out"
+		rm -f "$d/ec.img"
+		return 0
+	fi
+	while read -r p size alg salt c how; do
+		id=$(fid "$p")
+		kc="--key=$W/ke${c%ca}.pem --cert=$W/ce$c.pem"
+		# shellcheck disable=SC2046
+		set -- $(vargs "$alg" 4096 "$salt")
+		case $how in
+		mkfs) set -- ;;
+		key)
+			# shellcheck disable=SC2086
+			set -- "$@" $kc
+			;;
+		sig | flip)
+			# shellcheck disable=SC2086
+			if out=$("$MBVERITY" sign "$d/src$p" "$d/exp/$id.sig" "$@" $kc 2>&1); then
+				hok "host-sign:ecsig$p"
+			else
+				hfail "host-sign:ecsig$p" "$out"
+				continue
+			fi
+			if [ "$how" = flip ]; then
+				off=$(($(stat -c %s "$d/exp/$id.sig") - 1))
+				v=$(($(byte_at "$d/exp/$id.sig" "$off") ^ 1))
+				printf "\\$(printf %03o "$v")" |
+					dd of="$d/exp/$id.sig" bs=1 seek="$off" conv=notrunc 2>/dev/null
+			fi
+			set -- "$@" --signature="$d/exp/$id.sig"
+			;;
+		esac
+		if [ "$how" != mkfs ]; then
+			if out=$("$MBVERITY" enable "$d/ec.img" "$p" "$@" 2>&1); then
+				hok "host-enable:ecsig$p"
+			else
+				hfail "host-enable:ecsig$p" "$out"
+				continue
+			fi
+		fi
+		out=$("$MBVERITY" measure "$d/ec.img" "$p" 2>&1) || true
+		if [ "${out%% *}" = "$(cat "$d/exp/$id.digest")" ]; then
+			hok "host-measure:ecsig$p"
+		else
+			hfail "host-measure:ecsig$p" "got '$out' want $(cat "$d/exp/$id.digest")"
+		fi
+	done <<<"$ECSIG_CASES"
+	fsck_check ecsig ec
+}
+
+# ecsig_checks KCONFIG: the guest checks of the ecsig image, every file
+# opened first with require_signatures=1. What the kernel does follows from
+# its CONFIG_CRYPTO_ECDSA:
+# - y (Debian's 6.12): the three certs load; every file reads and measures
+#   right; a flipped signature byte gives EKEYREJECTED ("Incorrect file
+#   signature", fs/verity/signature.c).
+# - not set (Debian's 6.1): the kernel has no "ecdsa-nist-pNNN" akcipher,
+#   so crypto_alloc_akcipher() in public_key_verify_signature() fails with
+#   -ENOENT (crypto/asymmetric_keys/public_key.c). A self-signed EC cert then
+#   cannot be added at all: x509_key_preparse() checks its self-signature
+#   and x509_check_for_self_signed() lets only -ENOPKG through
+#   (x509_public_key.c): keyctl gets ENOENT. Files signed by those keys, the
+#   flipped ones too, find no key: ENOKEY (pkcs7_validate_trust_one(); so
+#   the PKCS#7 with its ecdsa-with-SHAnnn signerInfo did parse, which 6.1's
+#   pkcs7_parser.c can since 5.13). The cert issued by RSA key 1 loads (its
+#   own signature is RSA), and the file it signs hits the same missing
+#   akcipher, which pkcs7_validate_trust_one() turns into -EKEYREJECTED.
+# - anything else (=m: the module is not in the initramfs): a failure.
+ecsig_checks() {
+	local m=/mnt/ecsig p size alg salt c how id ecdsa err
+	ecdsa=$(grep -E '^(# )?CONFIG_CRYPTO_ECDSA[= ]' "$1" 2>/dev/null || true)
+	case $ecdsa in
+	CONFIG_CRYPTO_ECDSA=y) ecdsa=y ;;
+	'# CONFIG_CRYPTO_ECDSA is not set') ecdsa=n ;;
+	*)
+		hfail ecsig-kconfig "no plan for '${ecdsa:-no CONFIG_CRYPTO_ECDSA line}' in $1"
+		return 0
+		;;
+	esac
+	for c in 256 384 256ca; do
+		if [ $ecdsa = y ] || [ "$c" = 256ca ]; then
+			echo "g_loadcert cert-ec$c /mbvk/ce$c.der"
+		else
+			echo "g_loadcert_err cert-ec$c-enoent /mbvk/ce$c.der 'No such file or directory'"
+		fi
+	done
+	echo "g_require_sigs require-signatures-on:ecsig 1"
+	echo "g_mount mount:ecsig ecsig $m ro"
+	while read -r p size alg salt c how; do
+		id=$(fid "$p")
+		if [ $ecdsa = y ] && [ "$how" != flip ]; then
+			echo "g_read ec-read:$p $m$p $(cat "$W/ecsig/exp/$id.sha")"
+			echo "g_measure ec-measure:$p $m$p $(cat "$W/ecsig/exp/$id.digest")"
+			continue
+		fi
+		if [ $ecdsa = y ] || [ "$c" = 256ca ]; then
+			err='Key was rejected by service'
+		else
+			err='Required key not available'
+		fi
+		echo "g_read_err ec-$how:$p $m$p '$err'"
+	done <<<"$ECSIG_CASES"
+	echo "g_umount umount:ecsig $m"
+	echo "g_require_sigs require-signatures-off:ecsig 0"
 }

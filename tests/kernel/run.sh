@@ -125,7 +125,7 @@ make_payload() {
 	cat "$MBVK_DIR/guest-lib.sh" "$plan" >"$out/guest.sh"
 	echo "g_end" >>"$out/guest.sh"
 	echo "$n" >"$out/ndisks"
-	cp "$W/c1.der" "$W/c2.der" "$out/"
+	cp "$W/c1.der" "$W/c2.der" "$W"/ce*.der "$out/"
 	for fs in $FSLIST; do
 		for s in "$W/$fs"/exp/*.sig; do
 			[ -f "$s" ] && cp "$s" "$out/sig/$fs$(basename "$s")"
@@ -226,6 +226,7 @@ run_kernel() {
 				build_eall 4096 sha512 2048 "$SALT32"
 				;;
 			esac
+			build_ecsig
 		fi
 	fi
 	mbvk_log "$suite: subject images made verity ($(($(date +%s) - t0)) s)"
@@ -271,6 +272,11 @@ run_kernel() {
 			echo "g_umount umount:mkfs /mnt/mkfs"
 			echo "g_require_sigs require-signatures-off:mkfs 0"
 			drives+=(-drive "file=$W/mkfs/m.img,if=virtio,format=raw,snapshot=on")
+		fi
+		# ECDSA-signed files; their certs are loaded here, last.
+		if [ -f "$W/ecsig/ec.img" ]; then
+			ecsig_checks "$kroot/boot/config-$kver"
+			drives+=(-drive "file=$W/ecsig/ec.img,if=virtio,format=raw,snapshot=on")
 		fi
 	} >"$plan"
 	boot_plan check "$plan" "${drives[@]}"
