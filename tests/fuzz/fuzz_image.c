@@ -54,7 +54,14 @@ static void verify_detached(ext2_filsys fs, uint32_t ino, int image_fd)
 	struct mbv_ext4_detached *d;
 
 	if (mbv_ext4_detach(fs, ino, image_fd, &d, fz_msg, NULL) == 0) {
+		uint8_t buf[3000];
+		size_t done;
+		int type;
+
 		mbv_ext4_detached_verify(d, NULL, report, NULL, &info, fz_msg, NULL);
+		for (type = MBV_METADATA_MERKLE_TREE; type <= MBV_METADATA_SIGNATURE; type++)
+			mbv_ext4_detached_read_metadata(d, type, 1000, buf, sizeof(buf), &done,
+							fz_msg, NULL);
 		mbv_ext4_detached_free(d);
 	}
 }
