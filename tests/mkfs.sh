@@ -99,4 +99,37 @@ for f in bad1 bad2 bad3 bad4; do
 	[ ! -e "$TMP/$f" ] || fail "$f left behind"
 done
 [ -z "$(find "$TMP" -name '*.tmp.*')" ] || fail "temporary files left behind"
-echo "mkfs ok: $nfiles files"
+
+# The image fills up midway through enable --all (the pipeline has files
+# hashed ahead): one line naming the file, e2fsck-clean, the files before it
+# verity with the right digest, the rest plain with their data.
+full=$TMP/full
+mkdir -p "$full/many"
+for n in $(seq 1 300); do head -c $((n * 97 + 5000)) /dev/urandom >"$full/many/f$n"; done
+stopped=
+for kb in 8000 7800 7600 7400 7200; do
+	rm -f "$TMP/full.img"
+	mke2fs -q -t ext4 -O verity -b 4096 -N 512 -d "$full" "$TMP/full.img" ${kb}K \
+		>/dev/null 2>&1 || continue
+	if ! "$MBVERITY" enable --all "$TMP/full.img" --quiet >"$TMP/out" 2>"$TMP/err"; then
+		stopped=$(sed -n 's/.*full.img: \(\/many\/f[0-9]*\): not enough free space.*/\1/p' "$TMP/err")
+		break
+	fi
+done
+[ -n "$stopped" ] || fail "enable --all never ran out of space: $(cat "$TMP/err")"
+[ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "enable --all, full: $(cat "$TMP/err")"
+e2fsck -fn "$TMP/full.img" >"$TMP/fsck" 2>&1 || { cat "$TMP/fsck"; fail "e2fsck after a full image"; }
+done_before=0
+for f in $(cd "$full" && find many -type f | LC_ALL=C sort); do
+	if [ "/$f" \< "$stopped" ]; then
+		want=$(fsverity digest "$full/$f" | cut -d' ' -f1)
+		got=$("$MBVERITY" measure "$TMP/full.img" "/$f") || fail "/$f before $stopped is not verity"
+		[ "${got%% *}" = "$want" ] || fail "/$f: $got, want $want"
+		done_before=$((done_before + 1))
+	else
+		"$MBVERITY" measure "$TMP/full.img" "/$f" >/dev/null 2>&1 && fail "/$f after $stopped is verity"
+		debugfs -R "cat /$f" "$TMP/full.img" 2>/dev/null | cmp -s - "$full/$f" || fail "/$f data changed"
+	fi
+done
+[ "$done_before" -gt 0 ] || fail "no file was enabled before $stopped"
+echo "mkfs ok: $nfiles files; a full image stopped at $stopped after $done_before files"
