@@ -141,7 +141,8 @@ typedef int (*mbv_pread_fn)(void *ctx, void *buf, size_t count, uint64_t offset)
 struct mbv_pool;
 
 /**
- * mbv_pool_new() - start @threads worker threads for mbv_pool_compute_tree()
+ * mbv_pool_new() - @threads hashing threads for mbv_pool_compute_tree():
+ * @threads - 1 workers, and the caller, which hashes too rather than wait
  * @threads: 0 = one per online CPU; 1 = no worker, work in the caller
  * Return: 0, -ENOMEM or -EAGAIN.  Free with mbv_pool_free().
  */
