@@ -19,6 +19,19 @@ hfail() {
 
 fid() { echo "$1" | tr / _; }
 
+# host_measure NAME IMG PATH DIGEST_FILE: mbverity measure must give the
+# digest fsverity-utils computed for the source file.
+host_measure() {
+	local out want
+	want=$(cat "$4")
+	out=$("$MBVERITY" measure "$2" "$3" 2>&1) || true
+	if [ "${out%% *}" = "$want" ]; then
+		hok "host-measure:$1"
+	else
+		hfail "host-measure:$1" "got '$out' want $want"
+	fi
+}
+
 vargs() { # ALG TREE_BS SALT -> fsverity/mbverity options
 	printf -- '--hash-alg=%s --block-size=%s' "$1" "$2"
 	[ "$3" = - ] || printf -- ' --salt=%s' "$3"
@@ -164,12 +177,7 @@ mbverity_enable_all() {
 			hfail "host-enable:$fs$p" "$out"
 			continue
 		fi
-		out=$("$MBVERITY" measure "$d/s.img" "$p" 2>&1) || true
-		if [ "${out%% *}" = "$(cat "$d/exp/$id.digest")" ]; then
-			hok "host-measure:$fs$p"
-		else
-			hfail "host-measure:$fs$p" "got '$out' want $(cat "$d/exp/$id.digest")"
-		fi
+		host_measure "$fs$p" "$d/s.img" "$p" "$d/exp/$id.digest"
 	done <"$d/manifest"
 	fsck_check "$fs" s
 }
@@ -468,12 +476,7 @@ build_eall() {
 		hfail host-enable-all "$out"
 	fi
 	while read -r p size; do
-		out=$("$MBVERITY" measure "$d/ea.img" "$p" 2>&1) || true
-		if [ "${out%% *}" = "$(cat "$d/exp/$(fid "$p").digest")" ]; then
-			hok "host-measure:eall$p"
-		else
-			hfail "host-measure:eall$p" "got '$out' want $(cat "$d/exp/$(fid "$p").digest")"
-		fi
+		host_measure "eall$p" "$d/ea.img" "$p" "$d/exp/$(fid "$p").digest"
 	done <"$W/tree.files"
 	fsck_check eall ea
 	layout_utils eall ea.img
@@ -553,12 +556,7 @@ build_xdesc() {
 			hfail "host-enable:xdesc$id" "$out"
 			continue
 		fi
-		out=$("$MBVERITY" measure "$d/x.img" "$id" 2>&1) || true
-		if [ "${out%% *}" = "$(cat "$d/exp/$name.digest")" ]; then
-			hok "host-measure:xdesc$id"
-		else
-			hfail "host-measure:xdesc$id" "got '$out' want $(cat "$d/exp/$name.digest")"
-		fi
+		host_measure "xdesc$id" "$d/x.img" "$id" "$d/exp/$name.digest"
 	done <<<"$XDESC_CASES"
 	fsck_check xdesc x
 	cp "$d/x.img" "$d/xc.img"
@@ -680,12 +678,7 @@ build_ecsig() {
 				continue
 			fi
 		fi
-		out=$("$MBVERITY" measure "$d/ec.img" "$p" 2>&1) || true
-		if [ "${out%% *}" = "$(cat "$d/exp/$id.digest")" ]; then
-			hok "host-measure:ecsig$p"
-		else
-			hfail "host-measure:ecsig$p" "got '$out' want $(cat "$d/exp/$id.digest")"
-		fi
+		host_measure "ecsig$p" "$d/ec.img" "$p" "$d/exp/$id.digest"
 	done <<<"$ECSIG_CASES"
 	fsck_check ecsig ec
 }
