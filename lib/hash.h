@@ -120,7 +120,7 @@ extern const struct mbv_sha256_impl *const mbv_sha256_impls[];
 
 /*
  * The implementation chosen for this CPU, once (MBV_IMPL=name in the
- * environment forces one, for tests and benchmarks).
+ * environment forces one, for tests and benchmarks; see lib/hash_dispatch.c).
  */
 const struct mbv_sha256_impl *mbv_sha256_best(void);
 /* Force an implementation by name for this process; NULL = auto. 0 or -ENOENT. */
@@ -138,7 +138,26 @@ void mbv_sha256_finish_many(const struct mbv_sha256_state *st,
 			    const uint8_t *const data[], size_t n, size_t len,
 			    uint8_t *out);
 
-/* The same for SHA-512 (portable only: one after another). */
+/* The same for SHA-512: the shape, the table and the choice mirror SHA-256's. */
+typedef void mbv_sha512_many_fn(const struct mbv_sha512_state *st,
+				const uint8_t *const data[], size_t len,
+				uint8_t *out);
+
+struct mbv_sha512_impl {
+	const char *name;
+	unsigned int lanes;
+	unsigned int required_features;	/* MBV_CPU_* bits */
+	mbv_sha512_many_fn *hash_many;
+};
+
+extern const struct mbv_sha512_impl *const mbv_sha512_impls[];
+
+/* MBV_IMPL=sha512:name forces one (lib/hash_dispatch.c has the spelling). */
+const struct mbv_sha512_impl *mbv_sha512_best(void);
+int mbv_sha512_force(const char *name);
+int mbv_sha512_impl_usable(const struct mbv_sha512_impl *impl);
+const char *mbv_sha512_impl_name(void);
+
 void mbv_sha512_finish_many(const struct mbv_sha512_state *st,
 			    const uint8_t *const data[], size_t n, size_t len,
 			    uint8_t *out);

@@ -193,6 +193,8 @@ int mbv_formatted_digest(uint32_t hash_algorithm, const uint8_t *digest,
 
 /** mbv_sha256_impl_name() - the SHA-256 implementation in use, e.g. "x16_avx512" */
 const char *mbv_sha256_impl_name(void);
+/** mbv_sha512_impl_name() - the SHA-512 implementation in use, e.g. "x8_avx512" */
+const char *mbv_sha512_impl_name(void);
 
 /* ---- signatures (fs-verity built-in signatures, PKCS#7 via OpenSSL) ---- */
 

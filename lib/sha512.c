@@ -125,13 +125,3 @@ void mbv_sha512_finish_generic(const struct mbv_sha512_state *st,
 	mbv_sha512_ctx_update(&ctx, data, len);
 	mbv_sha512_ctx_final(&ctx, out);
 }
-
-void mbv_sha512_finish_many(const struct mbv_sha512_state *st,
-			    const uint8_t *const data[], size_t n, size_t len,
-			    uint8_t *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		mbv_sha512_finish_generic(st, data[i], len, out + i * MBV_SHA512_DIGEST_SIZE);
-}

@@ -30,7 +30,7 @@ static void print_usage(FILE *f)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'mbverity COMMAND --help' shows a command's options;"
-		" 'mbverity --version' the version and SHA-256 implementation.\n");
+		" 'mbverity --version' the version and SHA-256/SHA-512 implementations.\n");
 }
 
 int main(int argc, char **argv)
@@ -46,7 +46,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("mbverity %s (sha256: %s)\n", PACKAGE_VERSION, mbv_sha256_impl_name());
+		printf("mbverity %s (sha256: %s, sha512: %s)\n", PACKAGE_VERSION,
+		       mbv_sha256_impl_name(), mbv_sha512_impl_name());
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -373,6 +373,91 @@ START_TEST(env_forcing)
 }
 END_TEST
 
+/* SHA-512 has the same table shape and the same forcing. */
+START_TEST(sha512_table_and_forcing)
+{
+	static const uint8_t msg[3][300] = { "a", "bc", "def" };
+	const uint8_t *p[3] = { msg[0], msg[1], msg[2] };
+	uint8_t out[4 * 64], want[64];
+	struct mbv_sha512_state st;
+	size_t i, j;
+
+	for (i = 0; mbv_sha512_impls[i + 1]; i++)
+		ck_assert_uint_ge(mbv_sha512_impls[i]->lanes, mbv_sha512_impls[i + 1]->lanes);
+	ck_assert_str_eq(mbv_sha512_impls[i]->name, "generic");
+	ck_assert_uint_eq(mbv_sha512_impls[i]->required_features, 0);
+	for (i = 0; mbv_sha512_impls[i]; i++)
+		for (j = i + 1; mbv_sha512_impls[j]; j++)
+			ck_assert_str_ne(mbv_sha512_impls[i]->name, mbv_sha512_impls[j]->name);
+
+	ck_assert_int_eq(mbv_sha512_force("no-such-kernel"), -ENOENT);
+	mbv_sha512_init(&st);
+	for (i = 0; mbv_sha512_impls[i]; i++) {
+		const struct mbv_sha512_impl *impl = mbv_sha512_impls[i];
+
+		if (!mbv_sha512_impl_usable(impl)) {
+			ck_assert_int_eq(mbv_sha512_force(impl->name), -ENOENT);
+			continue;
+		}
+		ck_assert_int_eq(mbv_sha512_force(impl->name), 0);
+		ck_assert_ptr_eq(mbv_sha512_best(), impl);
+		ck_assert_str_eq(mbv_sha512_impl_name(), impl->name);
+		memset(out, 0xee, sizeof(out));
+		mbv_sha512_finish_many(&st, p, 3, 300, out);
+		for (j = 0; j < 3; j++) {
+			SHA512(p[j], 300, want);
+			ck_assert_mem_eq(out + 64 * j, want, 64);
+		}
+		ck_assert_uint_eq(out[3 * 64], 0xee);
+	}
+	ck_assert_int_eq(mbv_sha512_force(NULL), 0);
+	ck_assert(mbv_sha512_impl_usable(mbv_sha512_best()));
+}
+END_TEST
+
+/*
+ * MBV_IMPL: a bare name is SHA-256's, "sha512:" and "sha256:" prefixes pick
+ * the algorithm, comma-separated.
+ */
+START_TEST(env_forcing_both)
+{
+	const struct mbv_sha256_impl *auto256;
+	const struct mbv_sha512_impl *auto512;
+
+	unsetenv("MBV_IMPL");
+	mbv_sha256_force(NULL);
+	mbv_sha512_force(NULL);
+	auto256 = mbv_sha256_best();
+	auto512 = mbv_sha512_best();
+	ck_assert_int_eq(setenv("MBV_IMPL", "sha512:generic", 1), 0);
+	ck_assert_int_eq(mbv_sha256_force(NULL), 0);
+	ck_assert_int_eq(mbv_sha512_force(NULL), 0);
+	ck_assert_str_eq(mbv_sha512_impl_name(), "generic");
+	ck_assert_ptr_eq(mbv_sha256_best(), auto256);
+
+	ck_assert_int_eq(setenv("MBV_IMPL", "sha256:generic,sha512:generic", 1), 0);
+	ck_assert_int_eq(mbv_sha256_force(NULL), 0);
+	ck_assert_int_eq(mbv_sha512_force(NULL), 0);
+	ck_assert_str_eq(mbv_sha256_impl_name(), "generic");
+	ck_assert_str_eq(mbv_sha512_impl_name(), "generic");
+
+	ck_assert_int_eq(setenv("MBV_IMPL", "sha512:no-such-kernel,generic", 1), 0);
+	ck_assert_int_eq(mbv_sha256_force(NULL), 0);
+	ck_assert_int_eq(mbv_sha512_force(NULL), 0);
+	ck_assert_str_eq(mbv_sha256_impl_name(), "generic");
+	ck_assert(mbv_sha512_impl_usable(mbv_sha512_best()));
+
+	ck_assert_int_eq(setenv("MBV_IMPL", "sha512x:generic,sha25:generic", 1), 0);
+	ck_assert_int_eq(mbv_sha256_force(NULL), 0);
+	ck_assert_int_eq(mbv_sha512_force(NULL), 0);
+	ck_assert_ptr_eq(mbv_sha256_best(), auto256);
+	ck_assert_ptr_eq(mbv_sha512_best(), auto512);
+	unsetenv("MBV_IMPL");
+	mbv_sha256_force(NULL);
+	mbv_sha512_force(NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sha256_impls");
@@ -391,6 +476,8 @@ int main(void)
 	tcase_add_test(tc, expected_kernels_usable);
 	tcase_add_test(tc, forcing);
 	tcase_add_test(tc, env_forcing);
+	tcase_add_test(tc, sha512_table_and_forcing);
+	tcase_add_test(tc, env_forcing_both);
 	tcase_add_loop_test(tc, edges, 0, nimpl);
 	tcase_add_loop_test(tc, random_lengths, 0, nimpl);
 	tcase_add_loop_test(tc, vs_openssl, 0, nimpl);
