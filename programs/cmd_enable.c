@@ -48,7 +48,15 @@ static int enable_all_files(const char *image, const struct tree_options *t,
 	if (err)
 		return 1;
 	err = enable_session_all(&s, &everything, NULL, &n);
-	return enable_session_close(&s, err) ? 1 : 0;
+	err = enable_session_close(&s, err);
+	if (!err && !quiet) {
+		printf("%s: %llu files enabled, %llu skipped", image,
+		       (unsigned long long)s.n_enabled, (unsigned long long)s.n_skipped);
+		if (s.n_already)
+			printf(", %llu had fs-verity already", (unsigned long long)s.n_already);
+		putchar('\n');
+	}
+	return err ? 1 : 0;
 }
 
 int cmd_enable(int argc, char **argv)

@@ -185,6 +185,8 @@ static bool already_verity(struct enable_session *s, const struct image_file *f,
 struct ahead {
 	const struct image_file *file;
 	bool skip;			/* already verity: res is its stored digest */
+	bool other_name;		/* a hard link to a file queued before */
+	const char *refused;		/* why the kernel would refuse it: skipped */
 	struct mbv_ext4_detached *d;	/* NULL: hashed at enable */
 	int sig_err;
 	char sig_why[MBV_SIG_ERRBUF_SIZE];
@@ -212,13 +214,41 @@ static void do_ahead(void *ctx, void *item)
 					     &a->sig, &a->sig_size, a->sig_why, sizeof(a->sig_why));
 }
 
+/*
+ * Why FS_IOC_ENABLE_VERITY would refuse the file (from the flags it had when
+ * listed), or NULL.  enable --all and mkfs skip such files and go on.
+ * Inline data is not converted: ext2fs_inline_data_expand() writes the
+ * inode without its data before the data block, so a kill in between
+ * would lose the file.
+ */
+static const char *refusal(const struct image_file *f)
+{
+	if (f->flags & EXT2_IMMUTABLE_FL)
+		return "file is immutable";
+	if (f->flags & EXT2_APPEND_FL)
+		return "file is append-only";
+	if (f->flags & EXT4_INLINE_DATA_FL)
+		return "file has inline data (not converted to extents offline)";
+	if (f->flags & EXT4_ENCRYPT_FL)
+		return "file is encrypted";
+	if (!(f->flags & EXT4_EXTENTS_FL))
+		return "file is block-mapped (no extents)";
+	return NULL;
+}
+
 /* Queue file @f (caller's thread: libext2fs).  Return: whether it has work to do ahead. */
-static bool fill_one(struct enable_session *s, struct ahead *a, const struct image_file *f)
+static bool fill_one(struct enable_session *s, struct ahead *a, const struct image_file *f,
+		     bool other_name)
 {
 	a->file = f;
+	a->other_name = other_name;
+	if (other_name)
+		return false;	/* its first name does the work */
 	a->skip = already_verity(s, f, &a->res);
+	if (!a->skip)
+		a->refused = refusal(f);
 	/* Errors stay quiet here: enable reports them for this file in order. */
-	if (!a->skip && s->image_fd >= 0 && f->size <= AHEAD_MAX_FILE_BYTES &&
+	if (!a->skip && !a->refused && s->image_fd >= 0 && f->size <= AHEAD_MAX_FILE_BYTES &&
 	    mbv_ext4_detach(s->fs, f->ino, s->image_fd, &a->d, NULL, NULL) != 0)
 		a->d = NULL;
 	return a->d != NULL;
@@ -234,9 +264,35 @@ static void drop_ahead(void *item)
 	a->sig = NULL;
 }
 
+/* The name as sha256sum prints it: \\, \n and \r escaped when @escape. */
+static int write_name(struct out_file *manifest, const char *path, bool escape)
+{
+	const char *p = path, *q;
+	int err = 0;
+
+	if (!escape)
+		return out_file_write(manifest, path, strlen(path));
+	while (!err && *p) {
+		for (q = p; *q && *q != '\\' && *q != '\n' && *q != '\r'; q++)
+			;
+		err = out_file_write(manifest, p, (size_t)(q - p));
+		if (!err && *q)
+			err = out_file_write(manifest, *q == '\\' ? "\\\\" :
+						       *q == '\n' ? "\\n" : "\\r", 2);
+		p = *q ? q + 1 : q;
+	}
+	return err;
+}
+
+/*
+ * "sha256:HEX /path", or "\\sha256:HEX /pa\\nth" when the name has a
+ * backslash, newline or carriage return: sha256sum's escaping, so that
+ * no name can split a line or pass for another.
+ */
 static int write_manifest_line(struct out_file *manifest, const struct mbv_tree_result *res,
 			       const char *path)
 {
+	bool escape_name = strpbrk(path, "\\\n\r") != NULL;
 	char line[2 * MBV_MAX_DIGEST_SIZE + 16];
 	size_t n = (size_t)snprintf(line, sizeof(line), "%s:",
 				    mbv_hash_alg_name(res->hash_algorithm));
@@ -245,11 +301,13 @@ static int write_manifest_line(struct out_file *manifest, const struct mbv_tree_
 
 	for (j = 0; j < res->digest_size; j++)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%02x", res->digest[j]);
-	err = out_file_write(manifest, line, n);
+	err = escape_name ? out_file_write(manifest, "\\", 1) : 0;
+	if (!err)
+		err = out_file_write(manifest, line, n);
 	if (!err)
 		err = out_file_write(manifest, " ", 1);
 	if (!err)
-		err = out_file_write(manifest, path, strlen(path));
+		err = write_name(manifest, path, escape_name);
 	if (!err)
 		err = out_file_write(manifest, "\n", 1);
 	if (err)
@@ -262,6 +320,18 @@ static int enable_head(struct enable_session *s, struct ahead *a, struct out_fil
 {
 	int err = 0;
 
+	if (a->other_name) {
+		/* Listed under this name too once its first name has fs-verity. */
+		if (!already_verity(s, a->file, &a->res))
+			return 0;
+		return manifest ? write_manifest_line(manifest, &a->res, a->file->path) : 0;
+	}
+	if (a->refused) {
+		error_msg("%s: %s: skipped: %s", s->image, a->file->path, a->refused);
+		s->n_skipped++;
+		progress_add_file();
+		return 0;
+	}
 	if (a->sig_err) {
 		error_msg("cannot sign '%s': %s", a->file->path, a->sig_why);
 		err = a->sig_err;
@@ -271,9 +341,45 @@ static int enable_head(struct enable_session *s, struct ahead *a, struct out_fil
 	drop_ahead(a);
 	if (err)
 		return err;
+	if (a->skip)
+		s->n_already++;
+	else
+		s->n_enabled++;
 	progress_add_bytes(a->file->size);
 	progress_add_file();
 	return manifest ? write_manifest_line(manifest, &a->res, a->file->path) : 0;
+}
+
+/*
+ * other[i]: file i is another name of a file selected before it (the first
+ * selected name does the work).  Return: the array (malloc'ed), or NULL.
+ */
+static bool *other_names(const struct image_file *files, size_t count,
+			 const struct file_selection *sel)
+{
+	bool *other = calloc(count ? count : 1, sizeof(*other));
+	size_t *first_selected = malloc((count ? count : 1) * sizeof(*first_selected));
+	size_t i;
+
+	if (!other || !first_selected) {
+		free(other);
+		free(first_selected);
+		return NULL;
+	}
+	for (i = 0; i < count; i++)
+		first_selected[i] = SIZE_MAX;
+	for (i = 0; i < count; i++) {
+		size_t root = files[i].first_name != SIZE_MAX ? files[i].first_name : i;
+
+		if (!selection_match(sel, files[i].path))
+			continue;
+		if (first_selected[root] == SIZE_MAX)
+			first_selected[root] = i;
+		else
+			other[i] = true;
+	}
+	free(first_selected);
+	return other;
 }
 
 int enable_session_all(struct enable_session *s, const struct file_selection *sel,
@@ -284,20 +390,25 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 	struct ahead *a;
 	size_t count, next;
 	uint64_t total = 0, selected = 0;
+	bool *other;
 	int err;
 
 	*nfiles = 0;
+	s->n_enabled = s->n_already = s->n_skipped = 0;
 	err = image_list_files(s->fs, s->image, &files, &count);
 	if (err)
 		return err;
-	q = ahead_new(mbv_pool_threads(s->pool), AHEAD_FILES, sizeof(struct ahead), do_ahead, s);
+	other = other_names(files, count, sel);
+	q = other ? ahead_new(mbv_pool_threads(s->pool), AHEAD_FILES, sizeof(struct ahead),
+			      do_ahead, s) : NULL;
 	if (!q) {
+		free(other);
 		image_files_free(files, count);
 		error_msg("out of memory");
 		return -ENOMEM;
 	}
 	for (next = 0; next < count; next++) {
-		if (selection_match(sel, files[next].path)) {
+		if (!other[next] && selection_match(sel, files[next].path)) {
 			total += files[next].size;
 			selected++;
 		}
@@ -307,22 +418,23 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 	while (!err) {
 		/* Top up the pipeline, then enable the oldest file. */
 		while (next < count && (a = ahead_slot(q)) != NULL) {
-			const struct image_file *f = &files[next++];
+			const struct image_file *f = &files[next];
 
 			if (selection_match(sel, f->path))
-				ahead_push(q, fill_one(s, a, f));
+				ahead_push(q, fill_one(s, a, f, other[next]));
+			next++;
 		}
 		a = ahead_head(q);
 		if (!a)
 			break;
 		err = enable_head(s, a, manifest);
 		ahead_pop(q);
-		if (!err)
-			(*nfiles)++;
 	}
 	ahead_free(q, drop_ahead);
 	progress_end();
 	image_files_free(files, count);
+	free(other);
+	*nfiles = s->n_enabled + s->n_already;
 	return err;
 }
 

@@ -17,6 +17,8 @@ struct enable_session {
 	bool quiet;
 	bool batch;			/* MBV_EXT4_ENABLE_BATCH: an image being built */
 	int image_fd;			/* the image read-only, for hashing ahead; or -1 */
+	/* enable_session_all's count of files (not names) */
+	uint64_t n_enabled, n_already, n_skipped;
 };
 
 /*
@@ -30,8 +32,12 @@ int enable_session_open(struct enable_session *s, const char *path, const char *
 			uint64_t timestamp);
 /*
  * Enable fs-verity on every regular file @sel selects, in path order,
- * writing "sha256:HEX /path" lines to @manifest (if not NULL) and counting
- * them in *@nfiles.  Stops at the first failure.  Return: 0 or -errno (printed).
+ * writing "sha256:HEX /path" lines (every name of a hard-linked file;
+ * names escaped as sha256sum does) to @manifest (if not NULL) and counting
+ * the files with fs-verity in *@nfiles (those that had it already too).
+ * A file the kernel would refuse (immutable, append-only, inline data,
+ * encrypted, no extents) is skipped with one line and counted in
+ * n_skipped.  Stops at the first failure.  Return: 0 or -errno (printed).
  */
 int enable_session_all(struct enable_session *s, const struct file_selection *sel,
 		       struct out_file *manifest, uint64_t *nfiles);

@@ -27,7 +27,8 @@ struct walk {
 
 static int walk_dir(struct walk *w, ext2_ino_t dir);
 
-static int add_file(struct walk *w, const char *path, ext2_ino_t ino, uint64_t size)
+static int add_file(struct walk *w, const char *path, ext2_ino_t ino, uint64_t size,
+		    uint32_t flags)
 {
 	if (w->count == w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 256;
@@ -43,6 +44,8 @@ static int add_file(struct walk *w, const char *path, ext2_ino_t ino, uint64_t s
 		return -ENOMEM;
 	w->files[w->count].ino = ino;
 	w->files[w->count].size = size;
+	w->files[w->count].flags = flags;
+	w->files[w->count].first_name = SIZE_MAX;
 	w->count++;
 	return 0;
 }
@@ -67,14 +70,16 @@ static int visit_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
 		w->err = -EUCLEAN;
 		return DIRENT_ABORT;
 	}
-	if (ext2fs_test_inode_bitmap2(w->seen, ino))
-		return 0;
 	r = ext2fs_read_inode(w->fs, ino, &inode);
 	if (r) {
 		error_msg("%s: cannot read inode %u: %s", w->image, ino, error_message(r));
 		w->err = -EIO;
 		return DIRENT_ABORT;
 	}
+	/* Every name of a hard-linked file (the manifest lists each); a directory once. */
+	if (ext2fs_test_inode_bitmap2(w->seen, ino) &&
+	    !(LINUX_S_ISREG(inode.i_mode) && inode.i_links_count > 1))
+		return 0;
 	child = malloc(plen + (size_t)len + 2);
 	if (!child) {
 		w->err = -ENOMEM;
@@ -84,7 +89,7 @@ static int visit_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
 		 strcmp(w->path, "/") ? w->path : "", len, dirent->name);
 	ext2fs_mark_inode_bitmap2(w->seen, ino);
 	if (LINUX_S_ISREG(inode.i_mode)) {
-		w->err = add_file(w, child, ino, EXT2_I_SIZE(&inode));
+		w->err = add_file(w, child, ino, EXT2_I_SIZE(&inode), inode.i_flags);
 	} else if (LINUX_S_ISDIR(inode.i_mode)) {
 		char *parent = w->path;
 
@@ -121,6 +126,37 @@ static int by_path(const void *a, const void *b)
 		      ((const struct image_file *)b)->path);
 }
 
+/* Sorting index by inode, then path order: for finding each file's first name. */
+static const struct image_file *sort_files;
+
+static int by_ino(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	ext2_ino_t x = sort_files[i].ino, y = sort_files[j].ino;
+
+	return x != y ? (x < y ? -1 : 1) : (i < j ? -1 : i > j);
+}
+
+/* first_name: the index of the first name (in path order) of a hard-linked file. */
+static int mark_other_names(struct image_file *files, size_t count)
+{
+	size_t *idx = malloc((count ? count : 1) * sizeof(*idx));
+	size_t i;
+
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < count; i++)
+		idx[i] = i;
+	sort_files = files;
+	qsort(idx, count, sizeof(*idx), by_ino);
+	for (i = 1; i < count; i++)
+		if (files[idx[i]].ino == files[idx[i - 1]].ino)
+			files[idx[i]].first_name = files[idx[i - 1]].first_name != SIZE_MAX ?
+						   files[idx[i - 1]].first_name : idx[i - 1];
+	free(idx);
+	return 0;
+}
+
 int image_list_files(ext2_filsys fs, const char *image, struct image_file **files,
 		     size_t *count)
 {
@@ -144,6 +180,11 @@ int image_list_files(ext2_filsys fs, const char *image, struct image_file **file
 	}
 	/* Directory order depends on hashing; paths give a fixed order. */
 	qsort(w.files, w.count, sizeof(*w.files), by_path);
+	if (mark_other_names(w.files, w.count) != 0) {
+		error_msg("%s: out of memory listing files", image);
+		image_files_free(w.files, w.count);
+		return -ENOMEM;
+	}
 	*files = w.files;
 	*count = w.count;
 	return 0;

@@ -10,11 +10,14 @@ struct image_file {
 	char *path;		/* absolute, inside the image */
 	ext2_ino_t ino;
 	uint64_t size;
+	uint32_t flags;		/* i_flags when listed */
+	size_t first_name;	/* another name of the same file comes first: its index; or SIZE_MAX */
 };
 
 /*
- * Every regular file of @fs reachable from the root, sorted by path, each
- * inode once (the first of its hard links).  Prints an error naming @image.
+ * Every regular file of @fs reachable from the root, sorted by path; a
+ * hard-linked file under each of its names, first_name telling the later
+ * ones which came first.  Prints an error naming @image.
  * Return: 0 or -errno.
  */
 int image_list_files(ext2_filsys fs, const char *image, struct image_file **files,
