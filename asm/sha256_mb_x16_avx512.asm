@@ -98,8 +98,7 @@ SHA256_CANON zmm
 ; void mbv_sha256_x16_avx512(uint32_t st[8][16], const uint8_t *const data[16],
 ;                            size_t nblocks, const uint32_t wk[64]);
 ; Clobbers rax, rdx, r8, zmm0-zmm31, flags.
-global mbv_sha256_x16_avx512:function hidden
-mbv_sha256_x16_avx512:
+MBV_FUNCTION mbv_sha256_x16_avx512
 	SHA256_ENTER 8 * 64
 	SHA256_ROWS load, vmovdqu32, rdi, 64, A, B, C, D, E, F, G, H
 	xor	eax, eax			; byte offset into every lane

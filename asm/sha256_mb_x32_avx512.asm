@@ -135,8 +135,7 @@ QCANON
 ; void mbv_sha256_x32_avx512(uint32_t st[8][32], const uint8_t *const data[32],
 ;                            size_t nblocks, const uint32_t wk[64]);
 ; Clobbers rax, rdx, r8, zmm0-zmm31, flags.
-global mbv_sha256_x32_avx512:function hidden
-mbv_sha256_x32_avx512:
+MBV_FUNCTION mbv_sha256_x32_avx512
 	SHA256_ENTER FRAME
 %assign j 0
 %rep 16

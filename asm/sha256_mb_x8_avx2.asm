@@ -161,8 +161,7 @@ CANON
 ; void mbv_sha256_x8_avx2(uint32_t st[8][8], const uint8_t *const data[8],
 ;                         size_t nblocks, const uint32_t wk[64]);
 ; Clobbers rax, rdx, r8, r9, ymm0-ymm15, flags.
-global mbv_sha256_x8_avx2:function hidden
-mbv_sha256_x8_avx2:
+MBV_FUNCTION mbv_sha256_x8_avx2
 	SHA256_ENTER FRAME
 %assign j 0
 %rep 8

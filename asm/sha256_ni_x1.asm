@@ -51,8 +51,7 @@ SHA256_RODATA 1
 ; void mbv_sha256_ni_x1(uint32_t st[8], const uint8_t *const data[1],
 ;                       size_t nblocks, const uint32_t wk[64]);
 ; Clobbers rax, rdx, xmm0-xmm10, flags.
-global mbv_sha256_ni_x1:function hidden
-mbv_sha256_ni_x1:
+MBV_FUNCTION mbv_sha256_ni_x1
 	SHA256_NI_LOAD_STATE 1, rdi, TMP
 	movdqa	BSWAPX, [BSWAP]
 	mov	rax, [rsi]

@@ -38,8 +38,7 @@ SHA256_RODATA 1
 ; void mbv_sha256_ni_x2(uint32_t st[2][8], const uint8_t *const data[2],
 ;                       size_t nblocks, const uint32_t wk[64]);
 ; Clobbers rdx, r8-r11, xmm0-xmm15, flags.
-global mbv_sha256_ni_x2:function hidden
-mbv_sha256_ni_x2:
+MBV_FUNCTION mbv_sha256_ni_x2
 	SHA256_ENTER FRAME
 	movdqa	BSWAPX, [BSWAP]
 	SHA256_NI_LOAD_STATE 2, rdi, TMP

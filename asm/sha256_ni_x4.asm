@@ -44,8 +44,7 @@ SHA256_RODATA 1
 ; void mbv_sha256_ni_x4(uint32_t st[4][8], const uint8_t *const data[4],
 ;                       size_t nblocks, const uint32_t wk[64]);
 ; Clobbers rax, rdx, rsi, r8-r11, xmm0-xmm11, flags.
-global mbv_sha256_ni_x4:function hidden
-mbv_sha256_ni_x4:
+MBV_FUNCTION mbv_sha256_ni_x4
 	SHA256_ENTER FRAME
 	movdqa	BSWAPX, [BSWAP]
 	SHA256_NI_LOAD_STATE 4, rdi, TMP

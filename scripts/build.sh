@@ -7,7 +7,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-build}
 [ $# -eq 0 ] || shift
 cd "$top"
-[ -x configure ] || autoreconf -fi
+# Again when configure.ac or Makefile.am changed since (make would try, but
+# not libtoolize).
+[ -x configure ] && [ configure -nt configure.ac ] && [ Makefile.in -nt Makefile.am ] ||
+	autoreconf -fi
 mkdir -p "$builddir"
 cd "$builddir"
 [ -f Makefile ] || "$top/configure" "$@"

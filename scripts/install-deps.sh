@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Install every build, test and benchmark dependency from Debian 12's packages.
 set -eu
-packages="build-essential autoconf automake pkg-config nasm check libext2fs-dev
+packages="build-essential autoconf automake libtool pkg-config nasm check libext2fs-dev
 e2fsprogs libssl-dev openssl fsverity qemu-system-x86 busybox-static keyutils
 kmod cpio xz-utils zstd time bc valgrind clang libclang-rt-14-dev libipsec-mb-dev"
 sudo=

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Every symbol the static library exports starts with mbv_.
+# Every symbol the static library exports starts with mbv_; the shared
+# library has its soname and exports mbv_ symbols only, each in the
+# MBVERITY_0 version node of lib/libmbverity.map.
 . "${top_srcdir:-.}/tests/lib.sh"
-need nm
-lib="$top_builddir/lib/libmbverity.a"
+need nm readelf
+lib="$top_builddir/lib/.libs/libmbverity.a"
 [ -f "$lib" ] || fail "$lib not built"
 nm -g --defined-only "$lib" | awk 'NF == 3 { print $3 }' |
 	grep -v '^__odr_asan\.' | sort -u >"$TMP/syms"  # ASan's own markers
@@ -12,3 +14,30 @@ if grep -v '^mbv_' "$TMP/syms"; then
 	fail "symbols above lack the mbv_ prefix"
 fi
 echo "$(wc -l <"$TMP/syms") exported symbols, all prefixed mbv_"
+
+# The shared library (not built with --disable-shared: say so, that is a choice).
+so=$(sed -n "s/^dlname='\(.*\)'$/\1/p" "$top_builddir/lib/libmbverity.la")
+if [ -z "$so" ]; then
+	echo "no shared library (configured --disable-shared)"
+	exit 0
+fi
+so="$top_builddir/lib/.libs/$so"
+[ -f "$so" ] || fail "$so not built"
+soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
+case $soname in
+libmbverity.so.[0-9]*) ;;
+*) fail "$so: soname '$soname', not libmbverity.so.N" ;;
+esac
+# Defined dynamic symbols: NAME@@MBVERITY_0, and the version node itself.
+nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' | sort -u >"$TMP/dsyms"
+[ -s "$TMP/dsyms" ] || fail "$so exports nothing"
+if grep -v '^mbv_[A-Za-z0-9_]*@@MBVERITY_0$' "$TMP/dsyms"; then
+	fail "$so: dynamic symbols above are not mbv_ ones in MBVERITY_0"
+fi
+# Every public function of the header is there (none lost to the map).
+sed -n 's/^[a-z].*[ *]\(mbv_[a-z0-9_]*\)(.*/\1/p' "$top_srcdir"/lib/mbverity*.h | sort -u >"$TMP/api"
+[ -s "$TMP/api" ] || fail "no functions found in lib/mbverity*.h"
+sed 's/@@.*//' "$TMP/dsyms" >"$TMP/dnames"
+missing=$(comm -23 "$TMP/api" "$TMP/dnames")
+[ -z "$missing" ] || fail "$so lacks public functions: $missing"
+echo "$soname: $(wc -l <"$TMP/dsyms") dynamic symbols, all mbv_ in MBVERITY_0, $(wc -l <"$TMP/api") API functions present"
