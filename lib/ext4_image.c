@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Opening ext4 images, resolving paths, finding every verity file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <et/com_err.h>
 
@@ -15,17 +18,198 @@
 /* Directories deeper than this are not searched for names (hostile images). */
 #define MAX_DIR_DEPTH 256
 
+/*
+ * What mbv_ext4_open() hangs off fs->priv_data: our own descriptor of the
+ * image file holding a flock (libext2fs keeps its descriptor private), so
+ * that two processes never write one image at once.
+ */
+#define IMAGE_LOCK_MAGIC 0x6d62764cu	/* "mbvL" */
+struct image_lock {
+	uint32_t magic;
+	int fd;
+};
+
+static void unlock_image(struct image_lock *l)
+{
+	if (!l)
+		return;
+	/* Closing the last descriptor of the open file drops the flock. */
+	close(l->fd);
+	l->magic = 0;
+	free(l);
+}
+
+/*
+ * Take an exclusive (@writable) or shared lock on the image file, without
+ * waiting: a writer fails at once while anyone else has the image open
+ * through mbverity, rather than queueing behind an enable --all of an hour.
+ * *@l stays NULL when the file cannot be opened here: ext2fs_open2() then
+ * reports why.
+ */
+static int lock_image(const char *file, bool writable, struct image_lock **l,
+		      mbv_error_fn error, void *error_ctx)
+{
+	int fd;
+
+	*l = NULL;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return mbv_e4_report(error, error_ctx, -EBUSY,
+					   "image is in use by another process");
+		/* A filesystem without flock (some network ones): no lock to take. */
+		if (e == ENOLCK || e == EOPNOTSUPP || e == EINVAL)
+			return 0;
+		return mbv_e4_report(error, error_ctx, -e, "cannot lock the image: %s",
+				   strerror(e));
+	}
+	*l = malloc(sizeof(**l));
+	if (!*l) {
+		close(fd);
+		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+	}
+	(*l)->magic = IMAGE_LOCK_MAGIC;
+	(*l)->fd = fd;
+	return 0;
+}
+
+/* Refuse to write a filesystem the kernel has mounted (a loop-mounted image file too). */
+static int check_not_mounted(const char *file, mbv_error_fn error, void *error_ctx)
+{
+	char mtpt[PATH_MAX];
+	int mflags = 0;
+	errcode_t r;
+
+	mtpt[0] = '\0';
+	r = ext2fs_check_mount_point(file, &mflags, mtpt, sizeof(mtpt));
+	if (r)
+		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+				   "cannot tell whether the image is mounted: %s", mbv_e4_strerror(r));
+	if (mflags & EXT2_MF_MOUNTED)
+		return mbv_e4_report(error, error_ctx, -EBUSY,
+				   "the image is mounted on %s: unmount it first",
+				   mtpt[0] ? mtpt : "an unknown mount point");
+	if (mflags & EXT2_MF_BUSY)
+		return mbv_e4_report(error, error_ctx, -EBUSY,
+				   "the device is in use by the system (opened exclusively)");
+	return 0;
+}
+
+int mbv_e4_check_fs_state(ext2_filsys fs, char *why, size_t size)
+{
+	struct ext2_super_block *sb = fs->super;
+
+	if ((sb->s_state & EXT2_ERROR_FS) || sb->s_error_count) {
+		snprintf(why, size, "the filesystem has errors recorded: run e2fsck on the image first");
+		return -EFSCORRUPTED;
+	}
+	if (!(sb->s_state & EXT2_VALID_FS)) {
+		snprintf(why, size, "the filesystem was not cleanly unmounted: "
+			 "run e2fsck on the image first");
+		return -EFSCORRUPTED;
+	}
+	/*
+	 * The kernel truncates orphans to i_size at the next mount, even a
+	 * read-only one: that would cut the verity metadata off a file.
+	 */
+	if (sb->s_last_orphan) {
+		snprintf(why, size, "inode %u is on the orphan list: run e2fsck on the image first",
+			 sb->s_last_orphan);
+		return -EFSCORRUPTED;
+	}
+	if (ext2fs_has_feature_orphan_present(sb)) {
+		snprintf(why, size, "the orphan file has entries: run e2fsck on the image first");
+		return -EFSCORRUPTED;
+	}
+	return 0;
+}
+
+/* Entries in the orphan file (orphan_file feature) mean the same as the orphan list. */
+static int check_orphan_file(ext2_filsys fs, char *why, size_t size)
+{
+	ext2_ino_t ino = fs->super->s_orphan_file_inum;
+	struct ext2_inode inode;
+	uint64_t nblocks, b;
+	unsigned int per = ext2fs_inodes_per_orphan_block(fs), i;
+	uint32_t *buf;
+	errcode_t r;
+	int err = 0;
+
+	if (!ext2fs_has_feature_orphan_file(fs->super) || !ino)
+		return 0;
+	r = ext2fs_read_inode(fs, ino, &inode);
+	if (r) {
+		snprintf(why, size, "cannot read the orphan file: %s", mbv_e4_strerror(r));
+		return mbv_e4_errno(r);
+	}
+	nblocks = EXT2_I_SIZE(&inode) / fs->blocksize;
+	/* e2fsck makes it at most 512 blocks; a larger one is not worth scanning. */
+	if (nblocks > 4096) {
+		snprintf(why, size, "the orphan file is %llu blocks long: run e2fsck on the image first",
+			 (unsigned long long)nblocks);
+		return -EFSCORRUPTED;
+	}
+	r = ext2fs_get_mem(fs->blocksize, &buf);
+	if (r)
+		return -ENOMEM;
+	for (b = 0; !err && b < nblocks; b++) {
+		blk64_t pblk = 0;
+		int ret_flags = 0;
+
+		r = ext2fs_bmap2(fs, ino, &inode, NULL, 0, b, &ret_flags, &pblk);
+		if (!r && pblk && !(ret_flags & BMAP_RET_UNINIT))
+			r = io_channel_read_blk64(fs->io, pblk, 1, buf);
+		else if (!r)
+			continue;	/* a hole holds no entries */
+		if (r) {
+			snprintf(why, size, "cannot read the orphan file: %s", mbv_e4_strerror(r));
+			err = mbv_e4_errno(r);
+			break;
+		}
+		for (i = 0; i < per; i++)
+			if (buf[i]) {
+				snprintf(why, size, "inode %u is in the orphan file: "
+					 "run e2fsck on the image first", ext2fs_le32_to_cpu(buf[i]));
+				err = -EFSCORRUPTED;
+				break;
+			}
+	}
+	ext2fs_free_mem(&buf);
+	return err;
+}
+
 int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **out,
 		  mbv_error_fn error, void *error_ctx)
 {
 	int flags = EXT2_FLAG_64BITS | (writable ? EXT2_FLAG_RW : 0);
+	struct image_lock *lock = NULL;
+	char why[256], *file;
 	ext2_filsys fs;
 	errcode_t r;
 	int err;
 
 	*out = NULL;
+	/* libext2fs reads IMAGE?offset=N as the file IMAGE with io options. */
+	file = strndup(path, strcspn(path, "?"));
+	if (!file)
+		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+	err = lock_image(file, writable, &lock, error, error_ctx);
+	/* Mounted comes before anything the superblock says: it may be stale. */
+	if (!err && writable)
+		err = check_not_mounted(file, error, error_ctx);
+	free(file);
+	if (err) {
+		unlock_image(lock);
+		return err;
+	}
 	r = ext2fs_open2(path, NULL, flags, 0, 0, unix_io_manager, &fs);
 	if (r) {
+		unlock_image(lock);
 		err = mbv_e4_errno(r);
 		switch (r) {
 		case EXT2_ET_BAD_MAGIC:
@@ -42,15 +226,16 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		return mbv_e4_report(error, error_ctx, err, "cannot open the image: %s",
 				   mbv_e4_strerror(r));
 	}
+	fs->priv_data = lock;
 	/*
 	 * Group descriptors pointing outside their group crash libext2fs's own
 	 * bitmap and inode table reads (seen fuzzing): check them as e2fsck does.
 	 */
 	r = ext2fs_check_desc(fs);
 	if (r) {
-		ext2fs_free(fs);
-		return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
-				   "corrupt group descriptors: %s (run e2fsck)", mbv_e4_strerror(r));
+		err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+				  "corrupt group descriptors: %s (run e2fsck)", mbv_e4_strerror(r));
+		goto fail;
 	}
 	if (writable) {
 		struct stat st;
@@ -58,40 +243,62 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 
 		/* Writing into a truncated image file would grow it. */
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < need) {
-			ext2fs_free(fs);
-			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
-					   "image is truncated: %llu bytes, its filesystem needs %llu",
-					   (unsigned long long)st.st_size, (unsigned long long)need);
+			err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+					  "image is truncated: %llu bytes, its filesystem needs %llu",
+					  (unsigned long long)st.st_size, (unsigned long long)need);
+			goto fail;
 		}
 		if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
-			ext2fs_free(fs);
-			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
-					   "the journal needs recovery: run e2fsck on the image first");
+			err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+					  "the journal needs recovery: run e2fsck on the image first");
+			goto fail;
+		}
+		/* Readers go on: they write nothing a later e2fsck could lose. */
+		err = mbv_e4_check_fs_state(fs, why, sizeof(why));
+		if (!err)
+			err = check_orphan_file(fs, why, sizeof(why));
+		if (err) {
+			mbv_e4_report(error, error_ctx, err, "%s", why);
+			goto fail;
 		}
 		r = ext2fs_read_bitmaps(fs);
 		if (r) {
-			ext2fs_free(fs);
-			return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
-					   "cannot read the bitmaps: %s", mbv_e4_strerror(r));
+			err = mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+					  "cannot read the bitmaps: %s", mbv_e4_strerror(r));
+			goto fail;
 		}
 	}
 	*out = fs;
 	return 0;
+fail:
+	fs->priv_data = NULL;
+	ext2fs_free(fs);
+	unlock_image(lock);
+	return err;
 }
 
 int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *error_ctx)
 {
+	struct image_lock *lock;
 	errcode_t r;
 
 	if (!fs)
 		return 0;
+	lock = fs->priv_data;
+	if (lock && lock->magic != IMAGE_LOCK_MAGIC)
+		lock = NULL;	/* not ours: an fs from ext2fs_open() */
+	else
+		fs->priv_data = NULL;
+	/* The lock goes only after the last write. */
 	r = ext2fs_close2(fs, 0);
 	if (r) {
 		/* ext2fs_close2() keeps the handle when the final flush fails. */
 		ext2fs_free(fs);
+		unlock_image(lock);
 		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
 				   "cannot write the image: %s", mbv_e4_strerror(r));
 	}
+	unlock_image(lock);
 	return 0;
 }
 

@@ -255,6 +255,14 @@ static int check_fs(struct ext4_file *f, uint32_t flags)
 	if (ext2fs_has_feature_journal_needs_recovery(fs->super))
 		return mbv_e4_fail(f, -EFSCORRUPTED,
 				 "the journal needs recovery: run e2fsck on the image first");
+	/* For an fs the caller opened with ext2fs_open() too. */
+	{
+		char why[256];
+		int err = mbv_e4_check_fs_state(fs, why, sizeof(why));
+
+		if (err)
+			return mbv_e4_fail(f, err, "%s", why);
+	}
 	if (ext2fs_has_feature_bigalloc(fs->super))
 		return mbv_e4_fail(f, -EOPNOTSUPP, "bigalloc filesystems are not supported");
 	if (!ext2fs_has_feature_verity(fs->super) && !(flags & MBV_EXT4_ENABLE_SET_FEATURE))

@@ -116,6 +116,13 @@ int mbv_e4_errno(errcode_t e);
 const char *mbv_e4_strerror(errcode_t e);
 
 /*
+ * Is the filesystem in a state we may write?  Errors recorded, not cleanly
+ * unmounted, or orphans to process: -EFSCORRUPTED and why, naming e2fsck.
+ * Superblock fields only (mbv_ext4_open() also reads the orphan file).
+ */
+int mbv_e4_check_fs_state(ext2_filsys fs, char *why, size_t size);
+
+/*
  * Read the inode and its extent map.  Only the kinds of inode are checked
  * here: a regular file (-EISDIR, -EINVAL otherwise) using extents.
  */

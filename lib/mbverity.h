@@ -703,8 +703,17 @@ void mbv_ext4_detached_free(struct mbv_ext4_detached *d);
  * @writable: open read-write (needed by mbv_ext4_enable())
  * @fs: set to the filesystem; close with mbv_ext4_close()
  * @error: optional error callback; @error_ctx is passed to it
- * Return: 0; -EACCES, -ENOENT etc.; -EUCLEAN when it is not an ext2/3/4
- * filesystem or its journal needs recovery (writable only).
+ * Holds a flock on the image file until mbv_ext4_close(): exclusive when
+ * @writable, else shared, never waiting; it lives in fs->priv_data, which
+ * the caller must leave alone.  A writable open also refuses an image the
+ * kernel has mounted (a loop-mounted file or a block device).
+ *
+ * Return: 0; -EACCES, -ENOENT etc.; -EBUSY when another process has the
+ * image open through mbverity ("image is in use by another process") or,
+ * writable, it is mounted (the message names the mount point); -EUCLEAN
+ * when it is not an ext2/3/4 filesystem or, writable only, its journal
+ * needs recovery, it has errors recorded, was not cleanly unmounted, or
+ * has orphans (the orphan list or the orphan file).
  */
 int mbv_ext4_open(const char *path, int writable,
 		  struct struct_ext2_filsys **fs,
@@ -712,7 +721,8 @@ int mbv_ext4_open(const char *path, int writable,
 
 /**
  * mbv_ext4_close() - close a filesystem from mbv_ext4_open()
- * Writes whatever is still dirty (nothing, after only refusals).
+ * Writes whatever is still dirty (nothing, after only refusals), then
+ * releases the image's lock.
  * Return: 0 or -errno.
  */
 int mbv_ext4_close(struct struct_ext2_filsys *fs,
