@@ -722,6 +722,9 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	struct mbv_tree_result result;
 	uint32_t alg = 0, bs = 0;
 	uint64_t data_blocks, tree_end, free_blocks;
+	struct ext4_quota_ref quota = { 0 };
+	blk64_t iblocks_before = 0;
+	bool wrote = false;
 	errcode_t r;
 	int err;
 
@@ -773,8 +776,12 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 		goto out_file;
 	}
 
-	if (params->flags & MBV_EXT4_ENABLE_CHECK_ONLY)
+	/* The quota entries the blocks go to, found before any write. */
+	err = mbv_e4_quota_find(&f, &quota);
+	if (err || (params->flags & MBV_EXT4_ENABLE_CHECK_ONLY))
 		goto out_file;
+	iblocks_before = ext2fs_get_stat_i_blocks(fs, (struct ext2_inode *)&f.inode);
+	wrote = true;
 
 	/*
 	 * libext2fs rewrites only the superblock bytes that changed, in several
@@ -866,6 +873,20 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 out:
 	free_ctx(&c);
 out_file:
+	/*
+	 * Last, after the inode write: a kill before this leaves the usage
+	 * short by the new blocks, which e2fsck -p puts right.  After a failure
+	 * only what stayed (blocks past EOF dropped) is counted, silently.
+	 */
+	if (wrote) {
+		int qerr;
+
+		if (err)
+			f.error = NULL;
+		qerr = mbv_e4_quota_settle(&f, &quota, iblocks_before, !c.batch);
+		if (!err)
+			err = qerr;
+	}
 	mbv_e4_file_close(&f);
 	return err;
 }

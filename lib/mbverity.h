@@ -471,8 +471,12 @@ struct mbv_ext4_enable_params {
  * past EOF are removed first and a non-zero tail after EOF in the last data
  * block is zeroed (those bytes are not file data).  Writes go to the new
  * blocks first, then the extent tree, bitmaps and inode are flushed, and
- * EXT4_VERITY_FL is set last.  Every refusal happens before any write, and
- * leaves @fs clean: closing it then writes nothing.
+ * EXT4_VERITY_FL is set last; on a quota filesystem the new blocks are then
+ * charged to the file's user, group and project, as the kernel charges
+ * them.  Every refusal happens before any write, and leaves @fs clean:
+ * closing it then writes nothing.  A filesystem with errors recorded, not
+ * cleanly unmounted, with orphans, or whose quota file lacks the owner's
+ * entry is refused (-EUCLEAN, the message naming e2fsck).
  *
  * Return: 0; -EEXIST (already verity), -EISDIR, -EINVAL (not a regular
  * file, bad parameters), -EOPNOTSUPP (no extents, inline data, encrypted,

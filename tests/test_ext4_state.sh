@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Images in states enable must not write (errors recorded, not cleanly
-# unmounted, orphans) and images in use (locks): enable refuses with one
-# line (naming e2fsck for the states) and leaves the image as it was;
-# readers go on.
+# unmounted, orphans), images in use (locks), and quota: enable refuses
+# with one line naming e2fsck and leaves the image as it was; readers go
+# on; on quota filesystems the metadata is charged so e2fsck -fn stays clean.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/ext4/lib.sh"
 . "${top_srcdir:-.}/tests/ext4/fixtures_state.sh"
@@ -116,4 +116,59 @@ fsck_clean "$img"
 [ "$(grep -c '^ok sha256:' "$TMP/out" || true)" -eq 301 ] ||
 	fail "not every file is verity after concurrent enable --all: $(grep -c '^ok ' "$TMP/out") ok"
 
+# ---- quota: user and group, then with project -----------------------------------
+for kind in usrgrp project; do
+	img=$TMP/quota_$kind.img
+	if [ $kind = project ]; then
+		fx_state_quota "$img" "$work" project || fail "cannot make the $kind quota image"
+	else
+		fx_state_quota "$img" "$work" || fail "cannot make the $kind quota image"
+	fi
+	cp "$img" "$TMP/quota_pristine"
+	# Files of different owners one by one, e2fsck after each.
+	for p in /a /d /b,/e /c; do
+		# shellcheck disable=SC2046
+		"$MBVERITY" enable "$img" $(echo "$p" | tr , ' ') || fail "$kind quota: enable $p failed"
+		e2fsck -fn "$img" >"$TMP/fsck.out" 2>&1 ||
+			fail "$kind quota: e2fsck -fn after enable $p: $(grep -i quota "$TMP/fsck.out")"
+	done
+	for p in /a /b /c /d /e; do
+		has_verity "$img" $p || fail "$kind quota: $p is not verity"
+	done
+	cp "$TMP/quota_pristine" "$img"
+	"$MBVERITY" enable --all --quiet "$img" || fail "$kind quota: enable --all failed"
+	e2fsck -fn "$img" >"$TMP/fsck.out" 2>&1 ||
+		fail "$kind quota: e2fsck -fn after enable --all: $(grep -i quota "$TMP/fsck.out")"
+	"$MBVERITY" verify "$img" >/dev/null || fail "$kind quota: verify after enable --all"
+
+	# An owner the quota file has no entry for: refused, not added.
+	cp "$TMP/quota_pristine" "$img"
+	debugfs -w -R "sif /b uid 4242" "$img" >/dev/null 2>&1
+	refuse "$kind quota: no entry for the owner" "$img" \
+		"/b: the user quota file has no entry for id 4242: run e2fsck -f" \
+		"$MBVERITY" enable "$img" /b
+	if [ $kind = project ]; then
+		cp "$TMP/quota_pristine" "$img"
+		debugfs -w -R "sif /b projid 4343" "$img" >/dev/null 2>&1
+		refuse "project quota: no entry for the project" "$img" \
+			"the project quota file has no entry for id 4343" "$MBVERITY" enable "$img" /b
+	fi
+	# A malformed quota file: bad magic; a tree block number past its end.
+	uq=$(pblk "$TMP/quota_pristine" "<3>" 0)
+	cp "$TMP/quota_pristine" "$img"
+	flip "$img" $((uq * 4096))
+	refuse "$kind quota: bad magic" "$img" "the user quota file (inode 3) is not in the vfsv1 format" \
+		"$MBVERITY" enable "$img" /a
+	cp "$TMP/quota_pristine" "$img"
+	# Quota block 1 is the tree's root; ids below 2^24 go through its slot 0.
+	put_le32 "$img" $((uq * 4096 + 1024)) 999
+	refuse "$kind quota: tree block out of range" "$img" \
+		"the user quota file (inode 3) is malformed: block 999 out of range" \
+		"$MBVERITY" enable "$img" /a
+	gq=$(pblk "$TMP/quota_pristine" "<4>" 0)
+	cp "$TMP/quota_pristine" "$img"
+	put_le32 "$img" $((gq * 4096 + 1024)) 0
+	refuse "$kind quota: group tree without the id" "$img" \
+		"the group quota file has no entry for id 1000" "$MBVERITY" enable "$img" /a
+done
 exit 0

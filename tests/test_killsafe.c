@@ -477,6 +477,8 @@ int main(void)
 		{ "sparse", "img4", "", 0, 0, NULL, false, false },
 		{ "f70000", "img4", "", 0, 0, NULL, true, false },
 		{ "f4097", "nofeature", "--block-size=1024", 0, 1024, NULL, false, true },
+		/* The quota files are charged last: e2fsck -p corrects usage it missed. */
+		{ "f150000", "quota", "", 0, 0, NULL, false, false },
 	};
 	size_t i;
 
@@ -511,7 +513,14 @@ int main(void)
 	    run("PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext4 -O verity -b 4096 -N 32 "
 		"-d %s/src %s/img4 2M >/dev/null 2>&1", dir, dir) ||
 	    run("PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext4 -b 1024 -N 32 "
-		"-d %s/src %s/nofeature 2M >/dev/null 2>&1", dir, dir)) {
+		"-d %s/src %s/nofeature 2M >/dev/null 2>&1", dir, dir) ||
+	    /* An owner of its own; e2fsck -p writes the usage mke2fs -d left stale. */
+	    run("PATH=$PATH:/usr/sbin:/sbin; cd %s && mke2fs -q -F -t ext4 -O verity,quota,project "
+		"-E quotatype=usrquota:grpquota:prjquota -b 4096 -N 32 -d src quota 4M "
+		">/dev/null 2>&1 && debugfs -w -f - quota >/dev/null 2>&1 <<EOF\n"
+		"sif /f150000 uid 1000\nsif /f150000 gid 100\nsif /f150000 projid 7\nEOF\n"
+		"e2fsck -fp quota >/dev/null 2>&1; [ $? -le 1 ] && e2fsck -fn quota >/dev/null 2>&1",
+		dir)) {
 		fprintf(stderr, "FAIL: cannot make the test images\n");
 		return 1;
 	}
