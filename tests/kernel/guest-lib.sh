@@ -140,6 +140,17 @@ g_loadcert_err() {
 	esac
 }
 
+# dmesg_mark: remember where the kernel log ends (no result line: not a check).
+dmesg_at=0
+dmesg_mark() { dmesg_at=$(dmesg | wc -l); }
+
+# g_dmesg_clean NAME: no ext4 error and no "overlap fs metadata" logged
+# since the last dmesg_mark.
+g_dmesg_clean() {
+	bad=$(dmesg | tail -n +$((dmesg_at + 1)) | grep -i -e 'ext4-fs error' -e 'overlap')
+	if [ -z "$bad" ]; then ok "$1"; else fail "$1" "$bad"; fi
+}
+
 g_end() {
 	if [ $nfail != 0 ]; then
 		dmesg | tail -n 30 | sed 's/^/MBVK-DMESG /'

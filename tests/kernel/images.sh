@@ -720,6 +720,7 @@ ecsig_checks() {
 		fi
 	done
 	echo "g_require_sigs require-signatures-on:ecsig 1"
+	echo "dmesg_mark"
 	echo "g_mount mount:ecsig ecsig $m ro"
 	while read -r p size alg salt c how; do
 		id=$(fid "$p")
@@ -736,5 +737,6 @@ ecsig_checks() {
 		echo "g_read_err ec-$how:$p $m$p '$err'"
 	done <<<"$ECSIG_CASES"
 	echo "g_umount umount:ecsig $m"
+	echo "g_dmesg_clean dmesg:ecsig"
 	echo "g_require_sigs require-signatures-off:ecsig 0"
 }

@@ -3,8 +3,8 @@
 # mkinitramfs.sh KERNEL_ROOT OUT.cpio.gz
 # Builds the base initramfs for the kernel extracted at KERNEL_ROOT (by
 # fetch-kernel.sh): static busybox, fsverity and keyctl with their shared libs
-# from the host, and the modules ext4 and virtio need, decompressed because
-# busybox insmod only takes plain .ko files.
+# from the host, and the modules ext4, quota and virtio need, decompressed
+# because busybox insmod only takes plain .ko files.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,8 +12,9 @@ kroot=$(cd "${1:?usage: mkinitramfs.sh KERNEL_ROOT OUT}" && pwd)
 out=${2:?usage: mkinitramfs.sh KERNEL_ROOT OUT}
 kver=$(cat "$kroot/KVER")
 # crc32c_generic: ext4 metadata_csum needs a crc32c and the CPU model may
-# lack SSE4.2; sha512_generic: SHA-512 trees (built in on newer kernels).
-MODULES="virtio_pci virtio_blk crc32c_generic ext4 sha512_generic"
+# lack SSE4.2; sha512_generic: SHA-512 trees (built in on newer kernels);
+# quota_v2: ext4 turns quota on at mount for the quota feature (ESRCH without).
+MODULES="virtio_pci virtio_blk crc32c_generic ext4 sha512_generic quota_v2"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/mbvk-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
