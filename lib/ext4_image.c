@@ -52,7 +52,8 @@ static int lock_image(const char *file, bool writable, struct image_lock **l,
 	int fd;
 
 	*l = NULL;
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO given as the image must not hang us here. */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
 	if (flock(fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
@@ -94,6 +95,8 @@ static int check_not_mounted(const char *file, mbv_error_fn error, void *error_c
 		return mbv_e4_report(error, error_ctx, -EBUSY,
 				   "the image is mounted on %s: unmount it first",
 				   mtpt[0] ? mtpt : "an unknown mount point");
+	if (mflags & EXT2_MF_SWAP)
+		return mbv_e4_report(error, error_ctx, -EBUSY, "the image is in use as swap space");
 	if (mflags & EXT2_MF_BUSY)
 		return mbv_e4_report(error, error_ctx, -EBUSY,
 				   "the device is in use by the system (opened exclusively)");
