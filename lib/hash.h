@@ -92,6 +92,8 @@ size_t mbv_sha256_pad(uint8_t block[128], size_t tail, uint64_t total);
 
 void mbv_sha512_init(struct mbv_sha512_state *st);
 void mbv_sha512_blocks_generic(uint64_t h[8], const uint8_t *p, size_t nblocks);
+/* Expand w[0..15] of a block to its 80-word schedule, each word plus K[t]. */
+void mbv_sha512_schedule_wk(uint64_t w[80]);
 void mbv_sha512_ctx_init(struct mbv_sha512_ctx *ctx);
 void mbv_sha512_ctx_update(struct mbv_sha512_ctx *ctx, const void *p, size_t len);
 void mbv_sha512_ctx_final(struct mbv_sha512_ctx *ctx, uint8_t out[64]);

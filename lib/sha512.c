@@ -44,6 +44,27 @@ void mbv_sha512_init(struct mbv_sha512_state *st)
 	st->count = 0;
 }
 
+static void schedule(uint64_t w[80])
+{
+	int i;
+
+	for (i = 16; i < 80; i++) {
+		uint64_t s0 = ror64(w[i - 15], 1) ^ ror64(w[i - 15], 8) ^ (w[i - 15] >> 7);
+		uint64_t s1 = ror64(w[i - 2], 19) ^ ror64(w[i - 2], 61) ^ (w[i - 2] >> 6);
+
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+}
+
+void mbv_sha512_schedule_wk(uint64_t w[80])
+{
+	int i;
+
+	schedule(w);
+	for (i = 0; i < 80; i++)
+		w[i] += K[i];
+}
+
 void mbv_sha512_blocks_generic(uint64_t h[8], const uint8_t *p, size_t nblocks)
 {
 	while (nblocks--) {
@@ -52,11 +73,7 @@ void mbv_sha512_blocks_generic(uint64_t h[8], const uint8_t *p, size_t nblocks)
 
 		for (i = 0; i < 16; i++)
 			w[i] = get_be64(p + 8 * i);
-		for (i = 16; i < 80; i++) {
-			uint64_t s0 = ror64(w[i - 15], 1) ^ ror64(w[i - 15], 8) ^ (w[i - 15] >> 7);
-			uint64_t s1 = ror64(w[i - 2], 19) ^ ror64(w[i - 2], 61) ^ (w[i - 2] >> 6);
-			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-		}
+		schedule(w);
 		a = h[0]; b = h[1]; c = h[2]; d = h[3];
 		e = h[4]; f = h[5]; g = h[6]; hh = h[7];
 		for (i = 0; i < 80; i++) {
