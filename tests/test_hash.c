@@ -92,7 +92,11 @@ START_TEST(random_vs_openssl)
 }
 END_TEST
 
-/* Finishing from a precomputed state equals hashing prefix || message. */
+/*
+ * Finishing from a precomputed state equals hashing prefix || message, with
+ * finish_many under every usable kernel of either algorithm forced in turn
+ * (loop index: SHA-256 table entries, then SHA-512's).
+ */
 START_TEST(finish_from_state)
 {
 	static uint8_t buf[128 + 4096];
@@ -100,8 +104,19 @@ START_TEST(finish_from_state)
 	struct mbv_sha256_state s256;
 	struct mbv_sha512_state s512;
 	unsigned int seed = 7;
-	size_t i;
+	size_t i, n256 = 0;
 
+	while (mbv_sha256_impls[n256])
+		n256++;
+	if ((size_t)_i < n256) {
+		if (!mbv_sha256_impl_usable(mbv_sha256_impls[_i]))
+			return;		/* test_hash_impls checks which must be usable */
+		ck_assert_int_eq(mbv_sha256_force(mbv_sha256_impls[_i]->name), 0);
+	} else {
+		if (!mbv_sha512_impl_usable(mbv_sha512_impls[_i - n256]))
+			return;
+		ck_assert_int_eq(mbv_sha512_force(mbv_sha512_impls[_i - n256]->name), 0);
+	}
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)rand_r(&seed);
 	mbv_sha256_init(&s256);
@@ -127,8 +142,21 @@ START_TEST(finish_from_state)
 		mbv_sha512_finish_many(&s512, msgs, 3, lens[i], many);
 		ck_assert_mem_eq(many + 128, b, 64);
 	}
+	mbv_sha256_force(NULL);
+	mbv_sha512_force(NULL);
 }
 END_TEST
+
+static int nimpls(void)
+{
+	int n = 0, i;
+
+	for (i = 0; mbv_sha256_impls[i]; i++)
+		n++;
+	for (i = 0; mbv_sha512_impls[i]; i++)
+		n++;
+	return n;
+}
 
 int main(void)
 {
@@ -140,7 +168,7 @@ int main(void)
 	tcase_add_test(tc, fips_sha256);
 	tcase_add_test(tc, fips_sha512);
 	tcase_add_test(tc, random_vs_openssl);
-	tcase_add_test(tc, finish_from_state);
+	tcase_add_loop_test(tc, finish_from_state, 0, nimpls());
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The tree builder against fsverity-utils' known answers, under every SHA-256 implementation. */
+/* The tree builder against fsverity-utils' known answers, under every SHA-256 and SHA-512 implementation. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -104,22 +104,51 @@ static void check_kat(const struct kat *k, const uint8_t *data, unsigned int see
 	free(t.p);
 }
 
-/* Every known answer, whole buffers and ragged pieces, heap and stack digests. */
+/*
+ * Every known answer, whole buffers and ragged pieces, heap and stack
+ * digests: loop index i < the SHA-256 table's length forces SHA-256 kernel
+ * i for the SHA-256 rows; the next indices force each SHA-512 kernel for
+ * the SHA-512 rows.
+ */
 START_TEST(known_answers)
 {
-	const struct mbv_sha256_impl *impl = mbv_sha256_impls[_i];
-	size_t i;
+	size_t n256 = 0, i, nrows = 0;
+	const char *name;
+	uint32_t alg;
+	int usable;
 
-	if (!mbv_sha256_impl_usable(impl)) {
-		/* test_sha256_impls fails when a kernel the CPU has is unusable. */
-		fprintf(stderr, "test_merkle: %s is not usable on this CPU\n", impl->name);
+	while (mbv_sha256_impls[n256])
+		n256++;
+	if ((size_t)_i < n256) {
+		const struct mbv_sha256_impl *impl = mbv_sha256_impls[_i];
+
+		alg = MBV_HASH_ALG_SHA256;
+		name = impl->name;
+		usable = mbv_sha256_impl_usable(impl);
+		if (usable)
+			ck_assert_int_eq(mbv_sha256_force(name), 0);
+	} else {
+		const struct mbv_sha512_impl *impl = mbv_sha512_impls[_i - n256];
+
+		alg = MBV_HASH_ALG_SHA512;
+		name = impl->name;
+		usable = mbv_sha512_impl_usable(impl);
+		if (usable)
+			ck_assert_int_eq(mbv_sha512_force(name), 0);
+	}
+	if (!usable) {
+		/* test_hash_impls fails when a kernel the CPU has is unusable. */
+		fprintf(stderr, "test_merkle: %s is not usable on this CPU\n", name);
 		return;
 	}
-	ck_assert_int_eq(mbv_sha256_force(impl->name), 0);
 	for (i = 0; i < nkats; i++) {
 		const struct kat *k = &kats[i];
-		uint8_t *data = kat_content(k), sha[32];
+		uint8_t *data, sha[32];
 
+		if (k->hash_alg != alg)
+			continue;
+		nrows++;
+		data = kat_content(k);
 		ck_assert_ptr_nonnull(data);
 		SHA256(data, (size_t)k->size, sha);
 		ck_assert_msg(memcmp(sha, k->content_sha256, 32) == 0, "content of %s", k->id);
@@ -136,7 +165,10 @@ START_TEST(known_answers)
 		}
 		free(data);
 	}
+	/* Both algorithms have rows at 1 KiB, 4 KiB and 64 KiB blocks. */
+	ck_assert_uint_ge(nrows, 3 * 11);
 	mbv_sha256_force(NULL);
+	mbv_sha512_force(NULL);
 }
 END_TEST
 
@@ -322,6 +354,8 @@ int main(void)
 
 	nkats = kat_load(path ? path : "tests/kat.tsv", &kats);
 	while (mbv_sha256_impls[nimpl])
+		nimpl++;
+	for (int j = 0; mbv_sha512_impls[j]; j++)
 		nimpl++;
 	tcase_add_loop_test(tc, known_answers, 0, nimpl);
 	tcase_add_loop_test(tc, pool_known_answers, 0, 3);
