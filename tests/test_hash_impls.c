@@ -396,8 +396,6 @@ START_TEST(expected_kernels_usable)
 		{ 1, "x8_avx512", MBV_CPU_AVX512 },
 		{ 1, "x4_avx2", MBV_CPU_AVX2 },
 	};
-	/* The choice on a CPU with AVX-512 (the fastest per message there). */
-	static const char *const best_avx512[] = { "x32_avx512", "x8_avx512" };
 	const char *masked = getenv("MBV_DISABLE_CPU_FEATURES");
 	unsigned int have = cpu_has(), i, k, nusable[2] = { 0, 0 };
 
@@ -431,8 +429,9 @@ START_TEST(expected_kernels_usable)
 		if (nusable[k])
 			ck_assert_str_ne(a->chosen(), "generic");
 #ifdef MBV_HAVE_ASM
+		/* The choice on a CPU with AVX-512 (the fastest per message there). */
 		if (have & MBV_CPU_AVX512)
-			ck_assert_str_eq(a->chosen(), best_avx512[k]);
+			ck_assert_str_eq(a->chosen(), k == 0 ? "x32_avx512" : "x8_avx512");
 #endif
 		fprintf(stderr, "test_hash_impls: %s best is %s\n", a->name, a->chosen());
 	}
