@@ -295,6 +295,46 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 		    char *errbuf, size_t errbuf_size);
 
 /**
+ * mbv_parse_signature() - refuse a built-in signature the kernel would
+ * refuse whatever its keyring holds
+ * @hash_algorithm: MBV_HASH_ALG_* of the file the signature is for; every
+ *	signer's digest algorithm must be it, as `fsverity sign` writes it;
+ *	0 accepts any digest algorithm the kernel knows
+ * @sig: the DER PKCS#7 signature (as stored after the descriptor)
+ * @sig_size: bytes of @sig
+ * @errbuf: on failure, a one-line reason naming what is wrong; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * Parses @sig as fs/verity/signature.c and the kernel's PKCS#7 parser do
+ * before they look for a key: DER ContentInfo of type signedData, SignedData
+ * and SignerInfo versions, pkcs7-data content that is detached, at least
+ * one signer, certificates it carries, digest and signature algorithms the
+ * kernel knows, and authenticated attributes as the kernel takes them for
+ * VERIFYING_UNSPECIFIED_SIGNATURE (all signers or none; contentType and
+ * messageDigest present, no attribute twice, no smimeCapabilities).  Several
+ * signers are accepted, as the kernel accepts them.  Stricter than the kernel,
+ * which would accept these: BER, bytes after the DER, a digest algorithm
+ * other than @hash_algorithm, an ECDSA algorithm naming another digest, GOST
+ * and SM2 keys, and signers named by subject key identifier (CMS version 3),
+ * none of which mbv_sig_verifier_check() could check.  Checks no key and no
+ * digest: use mbv_sig_verifier_check() for that.  Reads no file, allocates
+ * little; safe in concurrent threads.
+ *
+ * Return: 0; the errno the kernel gives at FS_IOC_ENABLE_VERITY and at
+ * every open: -EBADMSG for a malformed signature (also BER, trailing bytes),
+ * -EINVAL for another content type, SignedData or SignerInfo version, no
+ * signer, or authenticated attributes on some signers only; -ENOPKG for a
+ * digest or signature algorithm it does not know; -EKEYREJECTED for
+ * attributes it refuses, Authenticode content, or (stricter) another digest
+ * than @hash_algorithm; -ENOKEY for a signer whose identifier does not fit
+ * its version; -EOPNOTSUPP for a signer named by key identifier; -EMSGSIZE
+ * when @sig_size > MBV_MAX_SIGNATURE_SIZE; -EINVAL for an unknown
+ * @hash_algorithm, -ENOMEM.
+ */
+int mbv_parse_signature(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_size,
+			char *errbuf, size_t errbuf_size);
+
+/**
  * mbv_verify_signature() - check a built-in signature as the kernel would
  * @hash_algorithm: MBV_HASH_ALG_* of the file
  * @digest: the fs-verity file digest
@@ -305,7 +345,8 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
  * @errbuf: on failure, a one-line reason; may be NULL
  * @errbuf_size: bytes of @errbuf
  *
- * The content is the detached mbv_formatted_digest(); signers identified by
+ * First refuses what mbv_parse_signature() refuses, with its codes.  The
+ * content is the detached mbv_formatted_digest(); signers identified by
  * another certificate's issuer and serial are skipped, as the kernel skips
  * keys not in its keyring, but at least one signer must be @cert_path's and
  * every such signer must verify.  Stricter than the kernel in one way: the
@@ -368,7 +409,7 @@ int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
  * @errbuf_size: bytes of @errbuf
  *
  * Exactly mbv_verify_signature()'s checks, in its order, with @v's
- * certificate.  Several threads may call this at once with the same @v:
+ * certificate: first mbv_parse_signature()'s, with its codes.  Several threads may call this at once with the same @v:
  * each call has its own OpenSSL objects and clears only the calling
  * thread's OpenSSL error queue.  @v must not be freed while a call is
  * running.

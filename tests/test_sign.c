@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 
 #include "mbverity.h"
 
@@ -199,6 +201,7 @@ static const struct file_case file_cases[] = {
 	{ "sha512", 4096, "", 300001 },
 	{ "sha256", 1024, "ff", 4096 * 3 + 5 },
 };
+#define NFILE_CASES (sizeof(file_cases) / sizeof(file_cases[0]))
 
 struct mem_reader {
 	const uint8_t *p;
@@ -438,22 +441,37 @@ START_TEST(test_bad_signatures)
 }
 END_TEST
 
-/* Variants made by `openssl smime`: what the kernel accepts, we accept. */
+/*
+ * Variants made by `openssl smime` and `openssl cms`: what the kernel
+ * accepts, we accept; what it refuses (or we cannot check), the parse and
+ * the verifier refuse with the same code.
+ */
 START_TEST(test_openssl_variants)
 {
 	uint8_t digest[MBV_MAX_DIGEST_SIZE], fd[12 + MBV_MAX_DIGEST_SIZE], *sig;
-	char why[MBV_SIG_ERRBUF_SIZE];
+	char why[MBV_SIG_ERRBUF_SIZE], pwhy[MBV_SIG_ERRBUF_SIZE];
 	size_t sig_size;
 	FILE *f;
-	int n;
+	int n, err;
+	char two[1024];
 	static const struct {
-		const char *opts;
+		const char *tool, *opts;
 		int want;
 	} v[] = {
-		{ "-noattr -nocerts", 0 },
-		{ "", 0 },			/* authenticated attributes, embedded cert */
-		{ "-noattr -nocerts -nodetach", -EBADMSG },	/* content inside */
-		{ "-noattr -nocerts -md sha512", -EKEYREJECTED },	/* not the file's hash */
+		{ "smime", "-noattr -nocerts", 0 },
+		/* contentType, signingTime, messageDigest and the embedded cert. */
+		{ "smime", "-nosmimecap", 0 },
+		/* smime's default attributes include smimeCapabilities, which
+		 * the kernel's parser allows only in Authenticode. */
+		{ "smime", "", -EKEYREJECTED },
+		{ "smime", "-noattr -nocerts -nodetach", -EBADMSG },	/* content inside */
+		{ "smime", "-noattr -nocerts -md sha512", -EKEYREJECTED }, /* not the file's hash */
+		{ "smime", "-noattr -nocerts -signer %s -inkey %s", 0 },	/* two signers */
+		{ "cms", "-noattr -nocerts", 0 },
+		{ "cms", "-nosmimecap -nocerts", 0 },
+		{ "cms", "", -EKEYREJECTED },
+		{ "cms", "-noattr -nocerts -keyid", -EOPNOTSUPP },	/* SignerInfo v3 */
+		{ "cms", "-noattr -nocerts -stream", -EBADMSG },	/* BER */
 	};
 	size_t i;
 
@@ -466,17 +484,529 @@ START_TEST(test_openssl_variants)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		const char *md = strstr(v[i].opts, "-md") ? "" : "-md sha256";
 
-		ck_assert_int_eq(sh("openssl smime -sign -binary -outform DER %s %s -in %s"
-				    " -signer %s -inkey %s -out %s", md, v[i].opts,
+		snprintf(two, sizeof(two), v[i].opts, certf("rsa2048"), keyf("rsa2048"));
+		ck_assert_int_eq(sh("openssl %s -sign -binary -outform DER %s %s -in %s"
+				    " -signer %s -inkey %s -out %s", v[i].tool, md, two,
 				    path("fd.bin"), certf("ec256"), keyf("ec256"),
 				    path("v.sig")), 0);
 		sig = slurp(path("v.sig"), &sig_size);
+		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, sig_size, pwhy, sizeof(pwhy));
+		ck_assert_msg(err == v[i].want, "openssl %s %s: parse %d: %s", v[i].tool,
+			      v[i].opts, err, pwhy);
+		if (err)
+			check_reason(pwhy, NULL);
 		ck_assert_msg(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig,
 					       sig_size, certf("ec256"), why,
 					       sizeof(why)) == v[i].want,
-			      "openssl smime %s: %s", v[i].opts, why);
+			      "openssl %s %s: %s", v[i].tool, v[i].opts, why);
+		if (err)
+			ck_assert_str_eq(why, pwhy);
 		free(sig);
 	}
+}
+END_TEST
+
+/* ---- signatures no tool makes: a small DER writer ---- */
+
+struct der_buf {
+	uint8_t d[8192];
+	size_t n;
+};
+
+static void db_put(struct der_buf *b, const void *p, size_t n)
+{
+	ck_assert_uint_le(b->n + n, sizeof(b->d) - 8);
+	if (n)
+		memcpy(b->d + b->n, p, n);
+	b->n += n;
+}
+
+/* Turn b->d[start..] into the value of a @tag TLV (DER length). */
+static void db_wrap(struct der_buf *b, size_t start, uint8_t tag)
+{
+	size_t len = b->n - start, h;
+	uint8_t hdr[4] = { tag };
+
+	if (len < 0x80) {
+		hdr[1] = (uint8_t)len;
+		h = 2;
+	} else if (len < 0x100) {
+		hdr[1] = 0x81;
+		hdr[2] = (uint8_t)len;
+		h = 3;
+	} else {
+		hdr[1] = 0x82;
+		hdr[2] = (uint8_t)(len >> 8);
+		hdr[3] = (uint8_t)len;
+		h = 4;
+	}
+	ck_assert_uint_le(b->n + h, sizeof(b->d));
+	memmove(b->d + start + h, b->d + start, len);
+	memcpy(b->d + start, hdr, h);
+	b->n += h;
+}
+
+static void db_tlv(struct der_buf *b, uint8_t tag, const void *v, size_t n)
+{
+	size_t m = b->n;
+
+	db_put(b, v, n);
+	db_wrap(b, m, tag);
+}
+
+static void db_oid(struct der_buf *b, const char *txt)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(txt, 1);
+	unsigned char *p = b->d + b->n;
+	int n;
+
+	ck_assert_ptr_nonnull(o);
+	n = i2d_ASN1_OBJECT(o, &p);
+	ck_assert_int_gt(n, 0);
+	b->n += (size_t)n;
+	ASN1_OBJECT_free(o);
+}
+
+static void db_alg(struct der_buf *b, const char *oid)
+{
+	size_t m = b->n;
+
+	db_oid(b, oid);
+	db_tlv(b, 0x05, NULL, 0);
+	db_wrap(b, m, 0x30);
+}
+
+#define O_SIGNED "1.2.840.113549.1.7.2"
+#define O_DATA "1.2.840.113549.1.7.1"
+#define O_MS_INDIRECT "1.3.6.1.4.1.311.2.1.4"
+#define O_SHA256 "2.16.840.1.101.3.4.2.1"
+#define O_SHA512 "2.16.840.1.101.3.4.2.3"
+#define O_MD5 "1.2.840.113549.2.5"
+#define O_RSA "1.2.840.113549.1.1.1"
+#define O_CT "1.2.840.113549.1.9.3"
+#define O_MD "1.2.840.113549.1.9.4"
+#define O_TIME "1.2.840.113549.1.9.5"
+
+static void v_data(struct der_buf *b) { db_oid(b, O_DATA); }
+static void v_ms(struct der_buf *b) { db_oid(b, O_MS_INDIRECT); }
+static void v_signed(struct der_buf *b) { db_oid(b, O_SIGNED); }
+static void v_int(struct der_buf *b) { db_tlv(b, 0x02, "\x01", 1); }
+static void v_seq(struct der_buf *b) { db_tlv(b, 0x30, NULL, 0); }
+static void v_time(struct der_buf *b) { db_tlv(b, 0x17, "261203083000Z", 13); }
+static void v_badtime(struct der_buf *b) { db_tlv(b, 0x17, "261303083000Z", 13); }
+
+static void v_md32(struct der_buf *b)
+{
+	static const uint8_t z[32];
+
+	db_tlv(b, 0x04, z, sizeof(z));
+}
+
+static void v_md20(struct der_buf *b)
+{
+	static const uint8_t z[20];
+
+	db_tlv(b, 0x04, z, sizeof(z));
+}
+
+/* Attribute ::= SEQUENCE { type OID, values SET OF ANY } with @n values. */
+static void attr(struct der_buf *b, const char *oid, void (*val)(struct der_buf *), int n)
+{
+	size_t a = b->n, v;
+
+	db_oid(b, oid);
+	v = b->n;
+	while (n-- > 0)
+		val(b);
+	db_wrap(b, v, 0x31);
+	db_wrap(b, a, 0x30);
+}
+
+static void attrs_ok(struct der_buf *b)
+{
+	attr(b, O_CT, v_data, 1);
+	attr(b, O_TIME, v_time, 1);
+	attr(b, O_MD, v_md32, 1);
+}
+
+static void attrs_no_md(struct der_buf *b) { attr(b, O_CT, v_data, 1); }
+static void attrs_no_ct(struct der_buf *b) { attr(b, O_MD, v_md32, 1); }
+
+static void attrs_smime(struct der_buf *b)
+{
+	attrs_ok(b);
+	attr(b, "1.2.840.113549.1.9.15", v_seq, 1);
+}
+
+static void attrs_ms_statement(struct der_buf *b)
+{
+	attrs_ok(b);
+	attr(b, "1.3.6.1.4.1.311.2.1.11", v_seq, 1);
+}
+
+static void attrs_ct_twice(struct der_buf *b)
+{
+	attrs_ok(b);
+	attr(b, O_CT, v_data, 1);
+}
+
+static void attrs_md_two_values(struct der_buf *b)
+{
+	attr(b, O_CT, v_data, 1);
+	attr(b, O_MD, v_md32, 2);
+}
+
+static void attrs_ct_not_data(struct der_buf *b)
+{
+	attr(b, O_CT, v_signed, 1);
+	attr(b, O_MD, v_md32, 1);
+}
+
+static void attrs_md_not_octets(struct der_buf *b)
+{
+	attr(b, O_CT, v_data, 1);
+	attr(b, O_MD, v_int, 1);
+}
+
+static void attrs_md20(struct der_buf *b)
+{
+	attr(b, O_CT, v_data, 1);
+	attr(b, O_MD, v_md20, 1);
+}
+
+static void attrs_bad_time(struct der_buf *b)
+{
+	attr(b, O_CT, v_data, 1);
+	attr(b, O_TIME, v_badtime, 1);
+	attr(b, O_MD, v_md32, 1);
+}
+
+static void attrs_unknown(struct der_buf *b)
+{
+	attrs_ok(b);
+	attr(b, "1.2.3.4.5", v_seq, 3);
+}
+
+static void attrs_ms_ok(struct der_buf *b)
+{
+	attr(b, O_CT, v_ms, 1);
+	attr(b, O_MD, v_md32, 1);
+}
+
+struct syn_signer {
+	int version;			/* 0: the SignedData's */
+	bool skid;			/* named by key identifier */
+	const char *digest, *sig_alg;	/* NULL: sha256, rsaEncryption */
+	void (*attrs)(struct der_buf *b);
+	bool attrs_as_seq;		/* [2] instead of [0] */
+	bool unauth;
+};
+
+struct syn {
+	const char *outer, *inner;	/* NULL: signedData, data */
+	bool no_sd;
+	int sd_version;			/* 0: 1 */
+	bool embed, certs, bad_certs, crls;
+	int nsig;			/* 0: one signer; -1: none */
+	struct syn_signer s[2];
+	size_t trailing;
+	int length_bytes;		/* 0: DER; else the outer length in so many bytes */
+};
+
+static void syn_signer(struct der_buf *b, const struct syn_signer *s, int sd_version)
+{
+	static const uint8_t sigval[64] = { 0x5a };
+	uint8_t v = (uint8_t)(s->version ? s->version : sd_version);
+	size_t si = b->n, m, n, r, a;
+
+	db_tlv(b, 0x02, &v, 1);
+	if (s->skid) {
+		db_tlv(b, 0x80, sigval, 20);
+	} else {
+		m = b->n;
+		n = b->n;
+		r = b->n;
+		a = b->n;
+		db_oid(b, "2.5.4.3");
+		db_tlv(b, 0x0c, "test", 4);
+		db_wrap(b, a, 0x30);
+		db_wrap(b, r, 0x31);
+		db_wrap(b, n, 0x30);
+		db_tlv(b, 0x02, "\x01\x23", 2);
+		db_wrap(b, m, 0x30);
+	}
+	db_alg(b, s->digest ? s->digest : O_SHA256);
+	if (s->attrs) {
+		m = b->n;
+		s->attrs(b);
+		db_wrap(b, m, s->attrs_as_seq ? 0xa2 : 0xa0);
+	}
+	db_alg(b, s->sig_alg ? s->sig_alg : O_RSA);
+	db_tlv(b, 0x04, sigval, sizeof(sigval));
+	if (s->unauth) {
+		m = b->n;
+		attr(b, "1.2.840.113549.1.9.6", v_seq, 1);
+		db_wrap(b, m, 0xa1);
+	}
+	db_wrap(b, si, 0x30);
+}
+
+static void syn_build(struct der_buf *b, const struct syn *c)
+{
+	int sdv = c->sd_version ? c->sd_version : 1, i;
+	size_t top, a0, sd, m, ci;
+	uint8_t v = (uint8_t)sdv;
+
+	b->n = 0;
+	top = b->n;
+	db_oid(b, c->outer ? c->outer : O_SIGNED);
+	if (!c->no_sd) {
+		a0 = b->n;
+		sd = b->n;
+		db_tlv(b, 0x02, &v, 1);
+		m = b->n;
+		db_alg(b, O_SHA256);
+		db_wrap(b, m, 0x31);
+		ci = b->n;
+		db_oid(b, c->inner ? c->inner : O_DATA);
+		if (c->embed) {
+			m = b->n;
+			db_tlv(b, 0x04, "hello", 5);
+			db_wrap(b, m, 0xa0);
+		}
+		db_wrap(b, ci, 0x30);
+		if (c->certs || c->bad_certs) {
+			size_t len;
+			uint8_t *der = slurp(path("rsa2048.der"), &len);
+
+			m = b->n;
+			if (c->certs)
+				db_put(b, der, len);
+			else
+				db_tlv(b, 0x30, "junk", 4);
+			db_wrap(b, m, 0xa0);
+			free(der);
+		}
+		if (c->crls) {
+			m = b->n;
+			db_tlv(b, 0x30, "crl", 3);
+			db_wrap(b, m, 0xa1);
+		}
+		m = b->n;
+		for (i = 0; i < (c->nsig ? c->nsig : 1); i++)
+			syn_signer(b, &c->s[i], sdv);
+		db_wrap(b, m, 0x31);
+		db_wrap(b, sd, 0x30);
+		db_wrap(b, a0, 0xa0);
+	}
+	db_wrap(b, top, 0x30);
+	if (c->length_bytes) {
+		/* Re-encode the outer length in more bytes than DER's. */
+		size_t hl = b->d[1] < 0x80 ? 2 : 2 + (b->d[1] & 0x7f), len = b->n - hl;
+		uint8_t hdr[8] = { 0x30, (uint8_t)(0x80 | c->length_bytes) };
+		int k;
+
+		for (k = 0; k < c->length_bytes; k++)
+			hdr[2 + k] = (uint8_t)(len >> (8 * (c->length_bytes - 1 - k)));
+		memmove(b->d + 2 + c->length_bytes, b->d + hl, len);
+		memcpy(b->d, hdr, 2 + (size_t)c->length_bytes);
+		b->n = 2 + (size_t)c->length_bytes + len;
+	}
+	memset(b->d + b->n, 0xee, c->trailing);
+	b->n += c->trailing;
+}
+
+/* Each refusal of the kernel's parser, with its errno, and what it accepts. */
+static const struct syn_case {
+	const char *name;
+	struct syn s;
+	int want;
+	const char *reason;		/* a part of the reason */
+	int want_any_hash;		/* with hash_algorithm 0 */
+} syn_cases[] = {
+	{ "fsverity's form", { 0 }, 0, NULL, 0 },
+	{ "content type data", { .outer = O_DATA }, -EINVAL, "not signedData", -EINVAL },
+	{ "no SignedData", { .no_sd = true }, -EINVAL, "no signer", -EINVAL },
+	{ "SignedData version 2", { .sd_version = 2 }, -EINVAL, "SignedData version", -EINVAL },
+	{ "SignerInfo version 2", { .s = { { .version = 2 } } }, -EINVAL,
+	  "SignerInfo version is not", -EINVAL },
+	{ "SignerInfo 3 in SignedData 1", { .s = { { .version = 3, .skid = true } } },
+	  -EBADMSG, "SignerInfo version 3 in SignedData version 1", -EBADMSG },
+	{ "CMS v3, key identifier", { .sd_version = 3, .s = { { .skid = true } } },
+	  -EOPNOTSUPP, "subject key identifier", -EOPNOTSUPP },
+	{ "v3 with issuer and serial", { .sd_version = 3 }, -ENOKEY, "no key can match",
+	  -ENOKEY },
+	{ "v1 with key identifier", { .s = { { .skid = true } } }, -ENOKEY,
+	  "no key can match", -ENOKEY },
+	{ "signed content signedData", { .inner = O_SIGNED }, -EINVAL, "not pkcs7-data",
+	  -EINVAL },
+	{ "Authenticode", { .inner = O_MS_INDIRECT, .s = { { .attrs = attrs_ms_ok } } },
+	  -EKEYREJECTED, "Authenticode", -EKEYREJECTED },
+	{ "Authenticode without attributes", { .inner = O_MS_INDIRECT }, -EBADMSG,
+	  "without authenticated attributes", -EBADMSG },
+	{ "embedded content", { .embed = true }, -EBADMSG, "embedded, not detached", -EBADMSG },
+	{ "no signer", { .nsig = -1 }, -EINVAL, "no signer", -EINVAL },
+	{ "two signers", { .nsig = 2 }, 0, NULL, 0 },
+	{ "two signers, both with attributes",
+	  { .nsig = 2, .s = { { .attrs = attrs_ok }, { .attrs = attrs_ok } } }, 0, NULL, 0 },
+	{ "two signers, attributes on one", { .nsig = 2, .s = { { .attrs = attrs_ok } } },
+	  -EINVAL, "1 of its 2 signers", -EINVAL },
+	{ "digest md5", { .s = { { .digest = O_MD5 } } }, -EKEYREJECTED,
+	  "uses digest md5, the file's hash is sha256", 0 },
+	{ "digest sha512 for a sha256 file", { .s = { { .digest = O_SHA512 } } },
+	  -EKEYREJECTED, "the file's hash is sha256", 0 },
+	{ "digest whirlpool", { .s = { { .digest = "1.0.10118.3.0.55" } } }, -ENOPKG,
+	  "not one the kernel knows", -ENOPKG },
+	{ "sha256WithRSAEncryption", { .s = { { .sig_alg = "1.2.840.113549.1.1.11" } } },
+	  -ENOPKG, "not RSA or ECDSA", -ENOPKG },
+	{ "GOST key", { .s = { { .sig_alg = "1.2.643.7.1.1.1.1" } } }, -ENOPKG,
+	  "not RSA or ECDSA", -ENOPKG },
+	{ "ecdsa-with-SHA256", { .s = { { .sig_alg = "1.2.840.10045.4.3.2" } } }, 0, NULL, 0 },
+	{ "ecdsa-with-SHA512 over sha256", { .s = { { .sig_alg = "1.2.840.10045.4.3.4" } } },
+	  -EKEYREJECTED, "does not go with its digest sha256", -EKEYREJECTED },
+	{ "authenticated attributes", { .s = { { .attrs = attrs_ok } } }, 0, NULL, 0 },
+	{ "an unknown attribute", { .s = { { .attrs = attrs_unknown } } }, 0, NULL, 0 },
+	{ "no messageDigest", { .s = { { .attrs = attrs_no_md } } }, -EBADMSG,
+	  "lack messageDigest", -EBADMSG },
+	{ "no contentType", { .s = { { .attrs = attrs_no_ct } } }, -EBADMSG,
+	  "lack contentType", -EBADMSG },
+	{ "smimeCapabilities", { .s = { { .attrs = attrs_smime } } }, -EKEYREJECTED,
+	  "smimeCapabilities", -EKEYREJECTED },
+	{ "msStatementType", { .s = { { .attrs = attrs_ms_statement } } }, -EKEYREJECTED,
+	  "msStatementType", -EKEYREJECTED },
+	{ "contentType twice", { .s = { { .attrs = attrs_ct_twice } } }, -EKEYREJECTED,
+	  "contentType twice", -EKEYREJECTED },
+	{ "two messageDigest values", { .s = { { .attrs = attrs_md_two_values } } },
+	  -EKEYREJECTED, "messageDigest twice", -EKEYREJECTED },
+	{ "contentType signedData", { .s = { { .attrs = attrs_ct_not_data } } }, -EBADMSG,
+	  "is not the content type", -EBADMSG },
+	{ "messageDigest INTEGER", { .s = { { .attrs = attrs_md_not_octets } } }, -EBADMSG,
+	  "not an OCTET STRING", -EBADMSG },
+	{ "messageDigest of 20 bytes", { .s = { { .attrs = attrs_md20 } } }, -EBADMSG,
+	  "messageDigest is 20 bytes, sha256 gives 32", -EBADMSG },
+	{ "signingTime month 13", { .s = { { .attrs = attrs_bad_time } } }, -EBADMSG,
+	  "signingTime", -EBADMSG },
+	{ "attributes as [2]", { .s = { { .attrs = attrs_ok, .attrs_as_seq = true } } },
+	  -EBADMSG, "[2] SEQUENCE", -EBADMSG },
+	{ "unauthenticated attributes", { .s = { { .unauth = true } } }, 0, NULL, 0 },
+	{ "crls", { .crls = true }, 0, NULL, 0 },
+	{ "a certificate", { .certs = true }, 0, NULL, 0 },
+	{ "a broken certificate", { .bad_certs = true }, -EBADMSG, "certificate 1", -EBADMSG },
+	{ "trailing bytes", { .trailing = 3 }, -EBADMSG, "3 bytes of trailing data", -EBADMSG },
+	{ "length in 2 bytes", { .length_bytes = 2 }, -EBADMSG, "more bytes than needed",
+	  -EBADMSG },
+	{ "length in 3 bytes", { .length_bytes = 3 }, -EBADMSG, "3-byte length", -EBADMSG },
+};
+
+START_TEST(test_parse_refusals)
+{
+	const struct syn_case *c = &syn_cases[_i];
+	struct der_buf *b = malloc(sizeof(*b));
+	char why[MBV_SIG_ERRBUF_SIZE];
+	int err;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(sh("openssl x509 -in %s -outform DER -out %s", certf("rsa2048"),
+			    path("rsa2048.der")), 0);
+	syn_build(b, &c->s);
+	err = mbv_parse_signature(MBV_HASH_ALG_SHA256, b->d, b->n, why, sizeof(why));
+	ck_assert_msg(err == c->want, "%s: %d, want %d: %s", c->name, err, c->want, why);
+	if (c->want) {
+		check_reason(why, NULL);
+		ck_assert_msg(strstr(why, c->reason) != NULL, "%s: reason '%s' lacks '%s'",
+			      c->name, why, c->reason);
+	} else {
+		ck_assert_str_eq(why, "");
+	}
+	ck_assert_int_eq(mbv_parse_signature(0, b->d, b->n, NULL, 0), c->want_any_hash);
+	/* The verifier refuses it first with the same code and reason. */
+	if (c->want)
+		ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, b->d, b->d, b->n,
+						  certf("rsa2048"), NULL, 0), c->want);
+	free(b);
+}
+END_TEST
+
+/* fsverity-utils' signatures, RSA and EC, each hash: accepted, and only for their hash. */
+START_TEST(test_parse_fsverity_signatures)
+{
+	const struct file_case *c = &file_cases[_i % NFILE_CASES];
+	const char *k = good_keys[_i / NFILE_CASES];
+	const char *file = path("data"), *ref = path("ref.sig");
+	struct mbv_tree_result res;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	uint8_t *sig;
+	size_t size;
+
+	case_digest(c, file, &res);
+	fsverity_sign(c, file, k, ref);
+	sig = slurp(ref, &size);
+	ck_assert_int_eq(mbv_parse_signature(res.hash_algorithm, sig, size, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_int_eq(mbv_parse_signature(0, sig, size, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_parse_signature(res.hash_algorithm ^ 3, sig, size, why,
+					     sizeof(why)), -EKEYREJECTED);
+	check_reason(why, NULL);
+	free(sig);
+}
+END_TEST
+
+/* Hostile bytes: random, every truncation, trailing data, sizes, arguments. */
+START_TEST(test_parse_hostile)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig, *buf;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	size_t size, n, i;
+	unsigned int seed = 12345;
+	int err;
+
+	fill_digest(digest, 9);
+	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &sig, &size);
+	buf = malloc(MBV_MAX_SIGNATURE_SIZE + 1);
+	ck_assert_ptr_nonnull(buf);
+	for (n = 1; n < size; n++) {
+		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, n, why, sizeof(why));
+		ck_assert_msg(err == -EBADMSG, "truncated to %zu: %d", n, err);
+		check_reason(why, NULL);
+	}
+	memcpy(buf, sig, size);
+	buf[size] = 0;
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size + 1, why,
+					     sizeof(why)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "1 bytes of trailing data"));
+	/* A multi-byte tag and an indefinite length where the signature starts. */
+	buf[0] = 0x3f;
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size, why,
+					     sizeof(why)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "multi-byte tag"));
+	buf[0] = 0x30;
+	buf[1] = 0x80;
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size, why,
+					     sizeof(why)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(why, "indefinite length (BER"));
+	/* Random bytes, whatever they start with. */
+	for (i = 0; i < 2000; i++) {
+		n = 1 + (size_t)rand_r(&seed) % 400;
+		for (size_t j = 0; j < n; j++)
+			buf[j] = (uint8_t)rand_r(&seed);
+		if (i & 1)
+			buf[0] = 0x30;
+		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, n, why, sizeof(why));
+		ck_assert_msg(err < 0, "random bytes %zu accepted", i);
+		check_reason(why, NULL);
+	}
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, 0, why, sizeof(why)),
+			 -EBADMSG);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf,
+					     MBV_MAX_SIGNATURE_SIZE + 1, why, sizeof(why)),
+			 -EMSGSIZE);
+	check_reason(why, NULL);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, NULL, 5, why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_int_eq(mbv_parse_signature(99, sig, size, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, size, why, sizeof(why)), 0);
+	free(buf);
+	free(sig);
 }
 END_TEST
 
@@ -1160,6 +1690,11 @@ static Suite *sign_suite(void)
 	tcase_add_loop_test(tc, test_flipped_bytes, 0, 3);
 	tcase_add_test(tc, test_bad_signatures);
 	tcase_add_test(tc, test_openssl_variants);
+	tcase_add_loop_test(tc, test_parse_refusals, 0,
+			    (int)(sizeof(syn_cases) / sizeof(syn_cases[0])));
+	tcase_add_loop_test(tc, test_parse_fsverity_signatures, 0,
+			    (int)(NFILE_CASES * (sizeof(good_keys) / sizeof(good_keys[0]))));
+	tcase_add_test(tc, test_parse_hostile);
 	tcase_add_test(tc, test_bad_keys);
 	tcase_add_loop_test(tc, test_signer_like_sign_digest, 0, 6);
 	tcase_add_test(tc, test_signer_combined_pem);
