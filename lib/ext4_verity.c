@@ -229,6 +229,19 @@ static int check_params(struct ext4_file *f, const struct mbv_ext4_enable_params
 	return 0;
 }
 
+/* A signature the kernel would refuse at every open is never written. */
+static int check_signature(struct ext4_file *f, const struct mbv_ext4_enable_params *p,
+			   uint32_t alg)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+	int err;
+
+	if (!p->sig_size)
+		return 0;
+	err = mbv_parse_signature(alg, p->signature, p->sig_size, why, sizeof(why));
+	return err ? mbv_e4_fail(f, err, "signature refused: %s", why) : 0;
+}
+
 static int check_inode(struct ext4_file *f)
 {
 	uint32_t fl = f->inode.i_flags;
@@ -740,6 +753,8 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 		err = check_inode(&f);
 	if (!err)
 		err = check_fs(&f, params->flags);
+	if (!err)
+		err = check_signature(&f, params, alg);
 	if (err)
 		goto out_file;
 

@@ -472,7 +472,8 @@ struct mbv_ext4_detached;
  * @salt: the salt, or NULL
  * @sig_size: bytes of @signature, at most MBV_MAX_SIGNATURE_SIZE; 0 for none
  * @signature: a built-in signature (DER PKCS#7), stored after the
- *	descriptor as FS_IOC_ENABLE_VERITY's sig_ptr would; not checked here
+ *	descriptor as FS_IOC_ENABLE_VERITY's sig_ptr would; refused as
+ *	mbv_parse_signature() refuses it, but not checked against any key
  * @flags: MBV_EXT4_ENABLE_*
  * @pool: optional worker pool hashing the data (mbv_pool_new()); NULL
  *	hashes in the calling thread
@@ -522,7 +523,9 @@ struct mbv_ext4_enable_params {
  * Return: 0; -EEXIST (already verity), -EISDIR, -EINVAL (not a regular
  * file, bad parameters), -EOPNOTSUPP (no extents, inline data, encrypted,
  * missing verity feature, bigalloc), -EPERM (immutable or append-only),
- * -EFBIG, -ENOSPC, -EUCLEAN (corrupt image), -EIO, -ENOMEM; -ESTALE when
+ * -EFBIG, -ENOSPC, -EUCLEAN (corrupt image), -EIO, -ENOMEM; a signature
+ * mbv_parse_signature() refuses gets its code (-EBADMSG, -ENOPKG,
+ * -EKEYREJECTED...) before anything is written; -ESTALE when
  * @params->prehashed does not fit: another file, other parameters, not run,
  * or the file's size or data blocks changed since.
  */

@@ -497,11 +497,76 @@ START_TEST(test_check_only_and_refusals)
 }
 END_TEST
 
+static size_t put_tlv(uint8_t *out, uint8_t tag, const uint8_t *val, size_t len)
+{
+	size_t h = len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+
+	out[0] = tag;
+	if (h == 2) {
+		out[1] = (uint8_t)len;
+	} else if (h == 3) {
+		out[1] = 0x81;
+		out[2] = (uint8_t)len;
+	} else {
+		out[1] = 0x82;
+		out[2] = (uint8_t)(len >> 8);
+		out[3] = (uint8_t)len;
+	}
+	memcpy(out + h, val, len);
+	return h + len;
+}
+
+/*
+ * A signature in the form `fsverity sign` writes (SHA-256, one RSA signer
+ * by issuer and serial) with a made-up value of @vlen bytes: well-formed,
+ * so enable stores it, though no key would verify it.  @out: vlen + 200.
+ */
+static size_t fake_signature(uint8_t *out, size_t vlen)
+{
+	static const uint8_t signer_head[] = {
+		0x02, 0x01, 0x01,
+		0x30, 0x14, 0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x04, 0x03,
+		0x0c, 0x04, 't', 'e', 's', 't', 0x02, 0x01, 0x01,
+		0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+		0x05, 0x00,
+		0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+		0x05, 0x00,
+	};
+	static const uint8_t sd_head[] = {
+		0x02, 0x01, 0x01,
+		0x31, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01, 0x05, 0x00,
+		0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+	};
+	static const uint8_t ci_head[] = {
+		0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+	};
+	uint8_t *a = malloc(vlen + 200), *b = malloc(vlen + 200);
+	size_t n;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	memset(b, 0x5a, vlen);
+	memcpy(a, signer_head, sizeof(signer_head));
+	n = sizeof(signer_head) + put_tlv(a + sizeof(signer_head), 0x04, b, vlen);
+	n = put_tlv(b, 0x30, a, n);		/* SignerInfo */
+	memcpy(a, sd_head, sizeof(sd_head));
+	n = sizeof(sd_head) + put_tlv(a + sizeof(sd_head), 0x31, b, n);
+	n = put_tlv(b, 0x30, a, n);		/* SignedData */
+	memcpy(a, ci_head, sizeof(ci_head));
+	n = sizeof(ci_head) + put_tlv(a + sizeof(ci_head), 0xa0, b, n);
+	n = put_tlv(out, 0x30, a, n);		/* ContentInfo */
+	free(a);
+	free(b);
+	return n;
+}
+
 START_TEST(test_signature_stored)
 {
 	struct mbv_ext4_enable_params p = { 0 };
 	struct msgs m = { .count = 0 };
 	uint8_t sig[3000], out[4000];
+	size_t sig_size;
 	struct mbv_ext4_verity_info info;
 	struct mbv_tree_result res;
 	ext2_filsys fs;
@@ -516,14 +581,29 @@ START_TEST(test_signature_stored)
 	p.version = 1;
 	p.signature = sig;
 	p.sig_size = sizeof(sig);
+	/* Bytes the kernel would refuse at every open are refused before any write. */
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(m.last, "signature refused: malformed signature"));
+	ck_assert_int_eq(fs->flags & EXT2_FLAG_DIRTY, 0);
+	ck_assert_int_eq(mbv_ext4_measure(fs, ino, &info, NULL, NULL), -ENODATA);
+	sig_size = fake_signature(sig, 2800);
+	ck_assert_uint_le(sig_size, sizeof(sig));
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, sig_size, NULL, 0), 0);
+	/* Another hash than the signer's digest: the kernel's key check could never pass. */
+	p.hash_algorithm = MBV_HASH_ALG_SHA512;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), -EBADMSG);
+	p.sig_size = (uint32_t)sig_size;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), -EKEYREJECTED);
+	ck_assert_ptr_nonnull(strstr(m.last, "the file's hash is sha512"));
+	p.hash_algorithm = 0;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), 0);
 	ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_SIGNATURE, 0, out,
 						sizeof(out), &done, on_error, &m), 0);
-	ck_assert_uint_eq(done, sizeof(sig));
-	ck_assert_mem_eq(out, sig, sizeof(sig));
+	ck_assert_uint_eq(done, sig_size);
+	ck_assert_mem_eq(out, sig, sig_size);
 	ck_assert_int_eq(mbv_ext4_measure(fs, ino, &info, on_error, &m), 0);
-	ck_assert_uint_eq(info.sig_size, sizeof(sig));
-	ck_assert_uint_eq(info.desc_size, MBV_DESCRIPTOR_SIZE + sizeof(sig));
+	ck_assert_uint_eq(info.sig_size, sig_size);
+	ck_assert_uint_eq(info.desc_size, MBV_DESCRIPTOR_SIZE + sig_size);
 	/* The digest and the returned descriptor ignore the signature. */
 	ck_assert_mem_eq(info.digest, res.digest, res.digest_size);
 	ck_assert_mem_eq(info.descriptor, res.descriptor, MBV_DESCRIPTOR_SIZE);
