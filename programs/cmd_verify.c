@@ -90,8 +90,9 @@ static int read_signature(const struct verify_run *v, struct verify_item *it, ui
 
 /*
  * Check @it's stored signature as the kernel would with --cert's certificate
- * alone in its .fs-verity keyring; with --require-signatures an unsigned file
- * fails.  Messages go to @error.  Return: 0 or -errno.
+ * alone in its .fs-verity keyring; without --cert, as the kernel would before
+ * it looks for a key (a malformed one fails); with --require-signatures an
+ * unsigned file fails.  Messages go to @error.  Return: 0 or -errno.
  */
 static int check_signature(const struct verify_run *v, struct verify_item *it,
 			   mbv_error_fn error, void *ctx)
@@ -107,8 +108,6 @@ static int check_signature(const struct verify_run *v, struct verify_item *it,
 		error(ctx, "no signature (--require-signatures)");
 		return -EPERM;
 	}
-	if (!v->verifier)
-		return 0;
 	sig = malloc(it->info.sig_size);
 	if (!sig) {
 		error(ctx, "out of memory");
@@ -120,8 +119,12 @@ static int check_signature(const struct verify_run *v, struct verify_item *it,
 		err = -EIO;
 	}
 	if (!err) {
-		err = mbv_sig_verifier_check(v->verifier, it->info.hash_algorithm,
-					     it->info.digest, sig, done, why, sizeof(why));
+		if (v->verifier)
+			err = mbv_sig_verifier_check(v->verifier, it->info.hash_algorithm,
+						     it->info.digest, sig, done, why, sizeof(why));
+		else
+			err = mbv_parse_signature(it->info.hash_algorithm, sig, done, why,
+						  sizeof(why));
 		if (err) {
 			snprintf(msg, sizeof(msg), "bad signature: %s", why);
 			error(ctx, msg);
@@ -165,7 +168,8 @@ static void finish_item(struct verify_run *v, struct verify_item *it)
 	if (!it->found || it->err) {
 		v->bad++;
 	} else if (!v->quiet) {
-		printf("ok ");
+		/* Only a certificate tells whether the kernel will accept the signature. */
+		printf(it->info.sig_size && !v->verifier ? "signed, not checked " : "ok ");
 		print_digest_line(it->info.hash_algorithm, it->info.digest, it->path);
 	}
 	v->m.path = NULL;

@@ -119,13 +119,20 @@ fsck_clean "$TMP/img1"
 # --- a built-in signature is stored after the descriptor ---------------------------------
 mkdir -p "$TMP/sg"
 head -c 70000 /dev/urandom >"$TMP/sg/f"
-head -c 777 /dev/urandom >"$TMP/sig.der"
+# A real signature: enable refuses bytes the kernel would refuse (sign_refuse.sh).
+need openssl
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/sg.key" -out "$TMP/sg.crt" -subj /CN=test \
+	-days 1 2>/dev/null || fail "openssl req"
+"$MBVERITY" sign "$TMP/sg/f" "$TMP/sig.der" --key="$TMP/sg.key" --cert="$TMP/sg.crt" >/dev/null ||
+	fail "sign"
+sig_size=$(wc -c <"$TMP/sig.der")
 mkimg "$TMP/sg.img" 4096 "$TMP/sg" 8M
 "$MBVERITY" enable --signature="$TMP/sig.der" "$TMP/sg.img" /f || fail "enable --signature failed"
 check_set "$TMP/sg.img" "$TMP/sg" /f
 "$MBVERITY" dump_metadata signature "$TMP/sg.img" /f >"$TMP/sig.out" || fail "dump_metadata signature failed"
 cmp -s "$TMP/sig.out" "$TMP/sig.der" || fail "stored signature differs"
-"$MBVERITY" dump_metadata signature "$TMP/sg.img" /f --offset=700 --length=1000 >"$TMP/sig.part"
+"$MBVERITY" dump_metadata signature "$TMP/sg.img" /f --offset=$((sig_size - 77)) --length=1000 \
+	>"$TMP/sig.part"
 [ "$(wc -c <"$TMP/sig.part")" -eq 77 ] || fail "dump_metadata --offset/--length"
 fsck_clean "$TMP/sg.img"
 "$MBVERITY" verify "$TMP/sg.img" /f >/dev/null || fail "verify of a signed file failed"

@@ -544,8 +544,10 @@ build_xdesc() {
 	off=$(($(stat -c %s "$d/exp/sigflip.sig") - 1))
 	v=$(($(byte_at "$d/exp/sigflip.sig" "$off") ^ 1))
 	printf "\\$(printf %03o "$v")" | dd of="$d/exp/sigflip.sig" bs=1 seek="$off" conv=notrunc 2>/dev/null
-	# Not DER at all: the PKCS#7 parser fails: EBADMSG.
-	for i in 1 2 3 4 5 6 7 8; do printf 'not a PKCS#7 signature, '; done >"$d/exp/siggarbage.sig"
+	# Not DER at all: the PKCS#7 parser fails: EBADMSG.  enable refuses such
+	# bytes, so a valid signature is stored and its first byte zeroed in xc.img.
+	fsverity sign "$d/src/siggarbage" "$d/exp/siggarbage.sig" --key="$W/k1.pem" --cert="$W/c1.pem" >/dev/null ||
+		mbvk_die "fsverity sign failed"
 	mke2fs -q -t ext4 -O verity -b 4096 -L xsrc -d "$d/src" "$d/x.img" 16M >/dev/null ||
 		mbvk_die "mke2fs failed for xdesc"
 	while read -r name size where val err; do
@@ -579,7 +581,13 @@ build_xdesc() {
 			done
 			echo "g_read_err x-$name /mnt/xdesc$id '$err'" >>"$d/plan"
 			;;
-		sig) echo "g_read_err x-$name /mnt/xdesc$id '$err'" >>"$d/plan" ;;
+		sig)
+			if [ "$val" = garbage ]; then
+				off=$((dpos + 256))
+				zap "$d/xc.img" "$id" $((off / 4096)) -o $((off % 4096)) -l 1 -p 0 || continue
+			fi
+			echo "g_read_err x-$name /mnt/xdesc$id '$err'" >>"$d/plan"
+			;;
 		*)
 			v=$val
 			[ "$v" = x ] && v=$(($(byte_at "$d/exp/$name.desc" "$where") ^ 1))
