@@ -13,7 +13,7 @@ mkdir "$K"
 for spec in rsa2048:rsa:2048 ec256:ec other:rsa:2048; do
 	name=${spec%%:*}
 	newkey=${spec#*:}
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046
 	openssl req -x509 -newkey "$newkey" $([ "$newkey" = ec ] && echo -pkeyopt ec_paramgen_curve:P-256) \
 		-nodes -keyout "$K/$name.key" -out "$K/$name.crt" -subj /CN=test -days 1 2>/dev/null ||
 		fail "openssl req $name"
