@@ -287,6 +287,8 @@ int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *erro
 
 	if (!fs)
 		return 0;
+	/* First: it hands back the lock it may have wrapped (lib/ext4_alloc.c). */
+	mbv_e4_fs_priv_free(fs);
 	lock = fs->priv_data;
 	if (lock && lock->magic != IMAGE_LOCK_MAGIC)
 		lock = NULL;	/* not ours: an fs from ext2fs_open() */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Enabling fs-verity on a file of an ext4 image, laid out as fs/ext4/verity.c does. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,12 @@ struct enable_ctx {
 	/* Extent leaves replaced by converted copies (depth 1; see copy_leaves()). */
 	blk64_t old_leaf[4], new_leaf[4];
 	size_t n_copied;
+	blk64_t failed_leaf;		/* the leaf copy_leaves() could not copy */
+
+	/* The filesystem's own blocks, and the blocks set aside for extent tree growth. */
+	const struct mbv_e4_zone *zone;
+	struct mbv_e4_zone zone_tmp;
+	struct mbv_e4_pool pool;
 };
 
 static blk64_t meta_pblk(const struct enable_ctx *c, uint64_t lblk)
@@ -285,65 +292,92 @@ static int check_fs(struct ext4_file *f, uint32_t flags)
 	return 0;
 }
 
-/* Mark blocks for the metadata in the in-memory bitmap only: no counts yet. */
+static unsigned int extent_depth(const struct ext4_file *f)
+{
+	return get_le16((const uint8_t *)f->inode.i_block + 6);
+}
+
+/*
+ * New extent tree blocks that appending @n extents may take, at most: at
+ * each level, new nodes left half full by splits plus the split of the
+ * node already there, up to the root (which holds four entries and may
+ * grow a level); and up to four leaf copies at depth 1 (copy_leaves()).
+ */
+static uint64_t extent_blocks_bound(const struct ext4_file *f, uint64_t n)
+{
+	uint64_t half = (f->bs - 12) / 12 / 2, e = n, total = 4;
+	unsigned int level, depth = extent_depth(f);
+
+	for (level = 0; level < 6 && (level <= depth || e > 4); level++) {
+		e = (e + half - 1) / half + 1;
+		total += e;
+	}
+	return total > EXTENT_SLACK ? total : EXTENT_SLACK;
+}
+
+/*
+ * Choose blocks for the metadata, off the filesystem's own blocks: one
+ * contiguous run if there is one, else as many runs as it takes, as the
+ * kernel does; and set aside blocks for the extent tree to grow.  The runs
+ * are marked in the in-memory bitmap only (no counts yet); the set-aside
+ * blocks stay unmarked until libext2fs takes one.
+ */
 static int reserve_blocks(struct enable_ctx *c)
 {
-	ext2_filsys fs = c->f->fs;
-	uint64_t left = c->end_lblk - c->meta_lblk, lblk = c->meta_lblk;
-	blk64_t goal, pblk, plen;
-	size_t cap = 0;
-	errcode_t r;
+	struct ext4_file *f = c->f;
+	ext2_filsys fs = f->fs;
+	uint64_t want = c->end_lblk - c->meta_lblk, lblk = c->meta_lblk, new_ext = 0, extra;
+	struct mbv_e4_ranges rs = { 0 };
+	blk64_t goal;
+	size_t i;
+	int err;
 
-	if (c->f->n_ext) {
-		const struct ext4_ext *x = &c->f->ext[c->f->n_ext - 1];
+	if (f->n_ext) {
+		const struct ext4_ext *x = &f->ext[f->n_ext - 1];
 
 		goal = x->pblk + x->len;
 	} else {
-		goal = ext2fs_find_inode_goal(fs, c->f->ino,
-					      (struct ext2_inode *)&c->f->inode, 0);
+		goal = ext2fs_find_inode_goal(fs, f->ino, (struct ext2_inode *)&f->inode, 0);
 	}
-	/* One contiguous run if the filesystem has one, else the first free runs. */
-	r = ext2fs_new_range(fs, EXT2_NEWRANGE_MIN_LENGTH, goal, left, NULL, &pblk, &plen);
-	while (left) {
-		if (r)
-			r = ext2fs_new_range(fs, 0, goal, left, NULL, &pblk, &plen);
-		if (r)
-			goto fail;
-		if (plen > left)
-			plen = left;
-		if (c->n_runs == cap) {
-			struct meta_run *n;
-
-			cap = cap ? 2 * cap : 4;
-			n = realloc(c->runs, cap * sizeof(*n));
-			if (!n) {
-				r = EXT2_ET_NO_MEMORY;
-				goto fail;
-			}
-			c->runs = n;
-		}
-		ext2fs_mark_block_bitmap_range2(fs->block_map, pblk, (unsigned int)plen);
-		c->runs[c->n_runs].lblk = lblk;
-		c->runs[c->n_runs].pblk = pblk;
-		c->runs[c->n_runs].len = plen;
-		c->n_runs++;
-		lblk += plen;
-		left -= plen;
-		goal = pblk + plen;
-		r = 1;	/* look again for the rest */
+	err = mbv_e4_system_zone(fs, &c->zone, &c->zone_tmp, f->error, f->error_ctx);
+	if (err) {
+		f->reported = true;
+		return err;
 	}
+	err = mbv_e4_find_blocks(fs, c->zone, goal, want, true, &rs);
+	if (err == -ENOSPC)
+		return mbv_e4_fail(f, err, "not enough free space for %llu blocks of metadata",
+				   (unsigned long long)want);
+	if (err)
+		return mbv_e4_fail(f, err, "out of memory");
+	c->runs = malloc(rs.n * sizeof(*c->runs));
+	if (!c->runs) {
+		mbv_e4_ranges_free(&rs);
+		return mbv_e4_fail(f, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < rs.n; i++) {
+		c->runs[i].lblk = lblk;
+		c->runs[i].pblk = rs.r[i].start;
+		c->runs[i].len = rs.r[i].len;
+		lblk += rs.r[i].len;
+		new_ext += (rs.r[i].len + EXT_UNINIT_MAX_LEN - 1) / EXT_UNINIT_MAX_LEN;
+		ext2fs_mark_block_bitmap_range2(fs->block_map, rs.r[i].start,
+						(unsigned int)rs.r[i].len);
+	}
+	c->n_runs = rs.n;
 	c->reserved = true;
+	extra = extent_blocks_bound(f, new_ext);
+	c->pool.fs = fs;
+	err = mbv_e4_find_blocks(fs, c->zone, rs.r[rs.n - 1].start + rs.r[rs.n - 1].len, extra,
+				 false, &c->pool.rs);
+	mbv_e4_ranges_free(&rs);
+	if (err == -ENOSPC)
+		return mbv_e4_fail(f, err, "not enough free space for %llu blocks of metadata in "
+				   "%zu extents and up to %llu blocks of extent tree",
+				   (unsigned long long)want, c->n_runs, (unsigned long long)extra);
+	if (err)
+		return mbv_e4_fail(f, err, "out of memory");
 	return 0;
-fail:
-	while (c->n_runs) {
-		c->n_runs--;
-		ext2fs_unmark_block_bitmap_range2(fs->block_map, c->runs[c->n_runs].pblk,
-						  (unsigned int)c->runs[c->n_runs].len);
-	}
-	if (r == EXT2_ET_BLOCK_ALLOC_FAIL)
-		return mbv_e4_fail(c->f, -ENOSPC, "not enough free space for %llu blocks of metadata",
-				 (unsigned long long)(c->end_lblk - c->meta_lblk));
-	return mbv_e4_fail(c->f, mbv_e4_errno(r), "cannot allocate blocks: %s", mbv_e4_strerror(r));
 }
 
 static void unreserve_blocks(struct enable_ctx *c)
@@ -513,6 +547,7 @@ static errcode_t copy_leaves(struct enable_ctx *c, uint64_t from)
 
 		if (i + 1 < n && get_le32(x + 12) <= from)
 			continue;	/* the next leaf starts before the metadata */
+		c->failed_leaf = old;
 		r = io_channel_read_blk64(fs->io, old, 1, buf);
 		if (r)
 			break;
@@ -533,7 +568,7 @@ static errcode_t copy_leaves(struct enable_ctx *c, uint64_t from)
 		}
 		if (!changed)
 			continue;
-		r = ext2fs_new_block2(fs, old, NULL, &copy);
+		r = mbv_e4_pool_take(&c->pool, &copy) ? EXT2_ET_BLOCK_ALLOC_FAIL : 0;
 		if (!r)
 			r = ext2fs_extent_block_csum_set(fs, f->ino, (struct ext3_extent_header *)buf);
 		if (!r)
@@ -553,11 +588,6 @@ static errcode_t copy_leaves(struct enable_ctx *c, uint64_t from)
 	return r;
 }
 
-static unsigned int extent_depth(const struct ext4_file *f)
-{
-	return get_le16((const uint8_t *)f->inode.i_block + 6);
-}
-
 /*
  * Reference the reserved blocks.  On disk, in this order: the bitmaps count
  * them as used (a crash now only leaks them); the extent tree maps them as
@@ -575,7 +605,8 @@ static int commit_blocks(struct enable_ctx *c)
 	ext2_filsys fs = f->fs;
 	ext2_extent_handle_t h = NULL;
 	uint64_t mapped_end = c->meta_lblk;
-	const char *what = "cannot update the extent tree";
+	const char *what;
+	char leaf_what[64];
 	bool iblk_added = false;
 	errcode_t r;
 	size_t i;
@@ -583,46 +614,63 @@ static int commit_blocks(struct enable_ctx *c)
 	for (i = 0; i < c->n_runs; i++)
 		ext2fs_block_alloc_stats_range(fs, c->runs[i].pblk, (blk_t)c->runs[i].len, +1);
 	c->reserved = false;
+	what = "cannot write the bitmaps";
 	r = order_point(c);
-	if (r) {
-		what = "cannot write the bitmaps";
+	if (r)
 		goto undo;
-	}
 	/* i_blocks first, so each inode write of the inserts carries it. */
+	what = "cannot count the metadata blocks in i_blocks";
 	r = ext2fs_iblk_add_blocks(fs, (struct ext2_inode *)&f->inode,
 				   c->end_lblk - c->meta_lblk);
-	if (!r)
+	if (!r) {
 		iblk_added = true;
-	if (!r)
+		what = "cannot open the extent tree";
 		r = ext2fs_extent_open2(fs, f->ino, (struct ext2_inode *)&f->inode, &h);
+	}
+	if (!r)
+		what = "cannot add the metadata extents to the extent tree";
 	for (i = 0; !r && i < c->n_runs; i++)
 		r = map_run(h, c->runs[i].lblk, c->runs[i].pblk, c->runs[i].len, &mapped_end);
-	if (!r)
+	if (!r) {
+		what = "cannot write the inode with the new extents";
 		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
 					    sizeof(f->inode));
-	if (!r)
+	}
+	if (!r) {
+		what = "cannot flush the inode with the new extents";
 		r = order_point(c);
+	}
 	if (!r) {
 		if (extent_depth(f) == 0) {
+			what = "cannot mark the metadata extents written in the inode";
 			r = convert_in_inode(f, c->meta_lblk);
 		} else if (extent_depth(f) == 1) {
 			r = copy_leaves(c, c->meta_lblk);
+			snprintf(leaf_what, sizeof(leaf_what), "cannot copy extent leaf block %llu",
+				 (unsigned long long)c->failed_leaf);
+			what = leaf_what;
 		} else {
 			/* Deeper trees (over 4 leaves of extents) are converted in place. */
+			what = "cannot mark the metadata extents written in the extent tree";
 			r = convert_extents(h, c->meta_lblk, c->end_lblk);
-			if (!r)
+			if (!r) {
+				what = "cannot flush the extent tree blocks";
 				r = order_point_io(c);
+			}
 		}
 	}
 	if (h)
 		ext2fs_extent_free(h);
 	if (!r) {
+		what = "cannot write the inode with the verity flag";
 		f->inode.i_flags |= EXT4_VERITY_INODE_FL;
 		r = ext2fs_write_inode_full(fs, f->ino, (struct ext2_inode *)&f->inode,
 					    sizeof(f->inode));
+		if (!r) {
+			what = "cannot flush the inode with the verity flag";
+			r = order_point(c);
+		}
 	}
-	if (!r)
-		r = order_point(c);
 	if (!r && c->n_copied) {
 		free_old_leaves(c);
 		r = order_point(c);
@@ -632,7 +680,6 @@ static int commit_blocks(struct enable_ctx *c)
 	}
 	if (!r)
 		return 0;
-	what = "cannot write the inode";
 	f->inode.i_flags &= ~EXT4_VERITY_INODE_FL;
 	/* The inode in memory points at the copies: the old leaves go. */
 	free_old_leaves(c);
@@ -716,6 +763,9 @@ static void free_ctx(struct enable_ctx *c)
 {
 	size_t i;
 
+	mbv_e4_pool_unhook(&c->pool);
+	mbv_e4_ranges_free(&c->pool.rs);
+	mbv_e4_ranges_free(&c->zone_tmp.rs);
 	unreserve_blocks(c);
 	for (i = 0; i < c->n_part; i++)
 		free(c->part[i].buf);
@@ -805,21 +855,6 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	 */
 	ext2fs_free_mem(&fs->orig_super);
 
-	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
-	data_blocks = (f.size + f.bs - 1) >> f.blkbits;
-	if (f.n_ext && f.ext[f.n_ext - 1].lblk + f.ext[f.n_ext - 1].len > data_blocks) {
-		r = ext2fs_punch(fs, ino, (struct ext2_inode *)&f.inode, NULL, data_blocks,
-				 EXT4_MAX_LBLK_END - 1);
-		if (r) {
-			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot remove blocks past EOF: %s",
-					mbv_e4_strerror(r));
-			goto out_file;
-		}
-		err = mbv_e4_file_load_extents(&f);
-		if (err)
-			goto out_file;
-	}
-
 	err = -ENOMEM;
 	/* Most files are small (mkfs): a malloc this big per file would be an mmap + munmap. */
 	c.w_cap = c.end_lblk - c.meta_lblk < WRITE_BATCH ? c.end_lblk - c.meta_lblk : WRITE_BATCH;
@@ -834,9 +869,27 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 				mbv_e4_strerror(r));
 		goto out;
 	}
+	/* Blocks are chosen before anything is written: no space leaves the image as it was. */
 	err = reserve_blocks(&c);
 	if (err)
 		goto out;
+	/* From here on libext2fs allocates (extent tree blocks) only from the blocks set aside. */
+	mbv_e4_pool_hook(&c.pool);
+
+	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
+	data_blocks = (f.size + f.bs - 1) >> f.blkbits;
+	if (f.n_ext && f.ext[f.n_ext - 1].lblk + f.ext[f.n_ext - 1].len > data_blocks) {
+		r = ext2fs_punch(fs, ino, (struct ext2_inode *)&f.inode, NULL, data_blocks,
+				 EXT4_MAX_LBLK_END - 1);
+		if (r) {
+			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot remove blocks past EOF: %s",
+					mbv_e4_strerror(r));
+			goto out;
+		}
+		err = mbv_e4_file_load_extents(&f);
+		if (err)
+			goto out;
+	}
 
 	/* Data in, tree blocks straight to their new blocks. */
 	memset(&tp, 0, sizeof(tp));

@@ -777,6 +777,23 @@ int mbv_ext4_close(struct struct_ext2_filsys *fs,
 		   mbv_error_fn error, void *error_ctx);
 
 /**
+ * mbv_ext4_check_bitmaps() - check that the block bitmap marks every block in use
+ * @fs: a filesystem from mbv_ext4_open() (its bitmaps are read if not yet)
+ * @error: optional error callback; @error_ctx is passed to it
+ *
+ * As e2fsck's passes 1 and 5 would: every block of every in-use inode
+ * (data, extent tree and indirect blocks, extended attribute block) and
+ * the filesystem's own blocks (superblocks, descriptors, bitmaps, inode
+ * tables, journal) must be marked in use, or the next allocation could
+ * hand one out again.  mbv_ext4_enable() never allocates the filesystem's
+ * own blocks in any case; this finds the damage that hides other files.
+ * Reads every inode table once; changes nothing.
+ * Return: 0; -EUCLEAN with a message naming a block and e2fsck; -ENOMEM, -EIO.
+ */
+int mbv_ext4_check_bitmaps(struct struct_ext2_filsys *fs,
+			   mbv_error_fn error, void *error_ctx);
+
+/**
  * mbv_ext4_lookup() - the inode number of an absolute @path in @fs
  * Symbolic links in the last component are not followed.
  * Return: 0; -ENOENT; -EINVAL for a relative path; -EIO.
