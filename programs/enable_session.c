@@ -41,6 +41,11 @@ int enable_session_open(struct enable_session *s, const char *path, const char *
 		return err;
 	}
 	err = mbv_ext4_open(path, 1, &s->fs, image_error, &m);
+	/* A block in use but marked free in the bitmap could be handed out again. */
+	if (!err && (err = mbv_ext4_check_bitmaps(s->fs, image_error, &m)) != 0) {
+		mbv_ext4_close(s->fs, NULL, NULL);
+		s->fs = NULL;
+	}
 	if (err) {
 		mbv_pool_free(s->pool);
 		mbv_signer_free(s->signer);

@@ -4,7 +4,7 @@
 # on fragmented free space, metadata spread over many extents (the extent
 # tree growing to depth 1 and 2), never a block of the filesystem's own
 # metadata even when the bitmap calls it free, ENOSPC in one line only when
-# the space is not there.
+# the space is not there, and the bitmap check of enable --all.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/ext4/lib.sh"
 . "${top_srcdir:-.}/tests/ext4/fixtures_alloc.sh"
@@ -149,4 +149,23 @@ w=$TMP/metafull
 alloc_fx_meta_free "$w.img" "$w" itable full || fail "building $w.img"
 refuse "only metadata free" "$w.img" "not enough free space" "$MBVERITY" enable "$w.img" /f1
 
+# --- 4. the bitmap check: enable --all and mkfs refuse a bitmap that lies -----------
+alloc_fx_meta_free "$TMP/chk.img" "$TMP/chk" itable || fail "building chk.img"
+refuse "enable --all, inode table marked free" "$TMP/chk.img" "marked free.*e2fsck" \
+	"$MBVERITY" enable --all "$TMP/chk.img"
+# A data block of one file marked free (the filesystem's own blocks intact).
+mkdir -p "$TMP/chk2"
+for i in 1 2 3; do head -c $((i * 20000)) /dev/urandom >"$TMP/chk2/g$i"; done
+mkimg "$TMP/chk2.img" 4096 "$TMP/chk2" 8M
+b=$(pblk "$TMP/chk2.img" /g2 1)
+debugfs -w -R "freeb $b" "$TMP/chk2.img" >/dev/null 2>&1
+refuse "enable --all, a data block marked free" "$TMP/chk2.img" "block $b of inode [0-9]* is marked free.*e2fsck" \
+	"$MBVERITY" enable --all "$TMP/chk2.img"
+# A clean image passes the check and is enabled.
+mkimg "$TMP/chk3.img" 4096 "$TMP/chk2" 8M
+"$MBVERITY" enable --all --quiet "$TMP/chk3.img" || fail "enable --all on a clean image"
+fsck_clean "$TMP/chk3.img"
+for i in 1 2 3; do
+	check_verity "$TMP/chk3.img" "$TMP/chk2/g$i" "/g$i"
+done
 exit 0
