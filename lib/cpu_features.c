@@ -46,6 +46,13 @@ static unsigned int detect(void)
 		f |= MBV_CPU_AVX512;
 	return f;
 }
+#elif defined(__aarch64__) && defined(MBV_HAVE_ARM64_CE)
+#include "arm64/arm64.h"
+
+static unsigned int detect(void)
+{
+	return mbv_arm64_cpu_features();
+}
 #else
 static unsigned int detect(void)
 {
@@ -66,6 +73,10 @@ static unsigned int masked_by_env(void)
 		m |= MBV_CPU_AVX2;
 	if (strstr(env, "avx512"))
 		m |= MBV_CPU_AVX512;
+	if (strstr(env, "sha2"))
+		m |= MBV_CPU_ARM64_SHA2;
+	if (strstr(env, "sha512"))
+		m |= MBV_CPU_ARM64_SHA512;
 	return m;
 }
 

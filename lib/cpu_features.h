@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* x86 CPU features the SHA-256 kernels need, detected once. */
+/* CPU features the SHA-2 kernels need (x86 CPUID, ARM64 HWCAP), detected once. */
 #ifndef MBV_CPU_FEATURES_H
 #define MBV_CPU_FEATURES_H
 
 #define MBV_CPU_SHANI	(1u << 0)
 #define MBV_CPU_AVX2	(1u << 1)
 #define MBV_CPU_AVX512	(1u << 2)	/* F + VL + BW, with ZMM state enabled in XCR0 */
+#define MBV_CPU_ARM64_SHA2	(1u << 3)	/* HWCAP_SHA2: SHA256H/H2/SU0/SU1 */
+#define MBV_CPU_ARM64_SHA512	(1u << 4)	/* HWCAP_SHA512 (ARMv8.2): SHA512H/H2/SU0/SU1 */
 
 /*
  * Features of this CPU (cached after the first call), minus any named in
- * MBV_DISABLE_CPU_FEATURES (comma-separated: shani,avx2,avx512), for tests.
+ * MBV_DISABLE_CPU_FEATURES (comma-separated: shani,avx2,avx512,sha2,sha512),
+ * for tests.
  */
 unsigned int mbv_cpu_features(void);
 

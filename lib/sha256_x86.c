@@ -1,132 +1,51 @@
 /* SPDX-License-Identifier: MIT */
-/* One C driver for every x86 SHA-256 kernel: broadcasts the shared state,
- * builds the padding, and hands whole blocks to the assembly. */
+/* The x86 SHA-256 kernels behind the shared C driver (sha256_kernel.h). */
 #include "config.h"
 
-#include <string.h>
-
-#include "endian_util.h"
-#include "hash.h"
+#include "sha256_kernel.h"
 #include "sha256_x86.h"
-
-/*
- * The assembly ABI (asm/sha256_common.inc): run @nblocks blocks of every
- * lane from data[lane], then if @wk is not NULL one more block, the same for
- * every lane, whose W[t] + K[t] are wk[t]; update @st in place.  The kernels
- * read exactly 64 * nblocks bytes per lane and need no alignment.
- */
-typedef void sha256_kernel_fn(uint32_t *st, const uint8_t *const data[],
-			      size_t nblocks, const uint32_t *wk);
 
 sha256_kernel_fn mbv_sha256_x32_avx512, mbv_sha256_x16_avx512, mbv_sha256_x8_avx2,
 		 mbv_sha256_ni_x4, mbv_sha256_ni_x2, mbv_sha256_ni_x1;
-
-/*
- * W + K of the block that ends every message whose length is a multiple of
- * 64 (or of the second padding block when 56 <= len % 64): zeros, the 0x80
- * marker if @marker, the bit length.  Computed once per call for all lanes.
- */
-static void const_block_wk(uint32_t wk[64], int marker, uint64_t total)
-{
-	memset(wk, 0, 14 * sizeof(wk[0]));
-	wk[0] = marker ? 0x80000000u : 0;
-	wk[14] = (uint32_t)(total >> 29);
-	wk[15] = (uint32_t)(total << 3);
-	mbv_sha256_schedule_wk(wk);
-}
-
-/*
- * Finish @lanes messages of @len bytes from @st with @kern.  Inlined into
- * each wrapper below so that lanes and the state layout are constants.
- */
-static inline __attribute__((always_inline)) void
-finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
-       const struct mbv_sha256_state *st, const uint8_t *const data[],
-       size_t len, uint8_t *out)
-{
-	uint32_t s[8 * 32] __attribute__((aligned(64)));
-	uint32_t wk[64] __attribute__((aligned(64)));
-	size_t nfull = len / MBV_SHA256_BLOCK_SIZE;
-	size_t tail = len % MBV_SHA256_BLOCK_SIZE;
-	uint64_t total = st->count + len;	/* st->count is a multiple of 64 */
-	unsigned int i, j;
-
-#define S(lane, j) s[transposed ? (j) * lanes + (lane) : (lane) * 8 + (j)]
-	for (i = 0; i < lanes; i++)
-		for (j = 0; j < 8; j++)
-			S(i, j) = st->h[j];
-
-	if (tail == 0) {
-		/* The fs-verity case: the padding block is the same for all. */
-		const_block_wk(wk, 1, total);
-		kern(s, data, nfull, wk);
-	} else {
-		uint8_t tb[32][MBV_SHA256_BLOCK_SIZE];
-		const uint8_t *tp[32];
-
-		if (nfull)
-			kern(s, data, nfull, NULL);
-		for (i = 0; i < lanes; i++) {
-			memcpy(tb[i], data[i] + nfull * MBV_SHA256_BLOCK_SIZE, tail);
-			tb[i][tail] = 0x80;
-			memset(tb[i] + tail + 1, 0, MBV_SHA256_BLOCK_SIZE - tail - 1);
-			if (tail < 56)
-				put_be64(tb[i] + 56, total * 8);
-			tp[i] = tb[i];
-		}
-		if (tail < 56) {
-			kern(s, tp, 1, NULL);
-		} else {
-			/* The second padding block is zeros and the length. */
-			const_block_wk(wk, 0, total);
-			kern(s, tp, 1, wk);
-		}
-	}
-
-	for (i = 0; i < lanes; i++)
-		for (j = 0; j < 8; j++)
-			put_be32(out + 32 * i + 4 * j, S(i, j));
-#undef S
-}
 
 void mbv_sha256_many_x32_avx512(const struct mbv_sha256_state *st,
 				const uint8_t *const data[], size_t len,
 				uint8_t *out)
 {
-	finish(mbv_sha256_x32_avx512, 32, 1, st, data, len, out);
+	sha256_kernel_finish(mbv_sha256_x32_avx512, 32, 1, st, data, len, out);
 }
 
 void mbv_sha256_many_x16_avx512(const struct mbv_sha256_state *st,
 				const uint8_t *const data[], size_t len,
 				uint8_t *out)
 {
-	finish(mbv_sha256_x16_avx512, 16, 1, st, data, len, out);
+	sha256_kernel_finish(mbv_sha256_x16_avx512, 16, 1, st, data, len, out);
 }
 
 void mbv_sha256_many_x8_avx2(const struct mbv_sha256_state *st,
 			     const uint8_t *const data[], size_t len,
 			     uint8_t *out)
 {
-	finish(mbv_sha256_x8_avx2, 8, 1, st, data, len, out);
+	sha256_kernel_finish(mbv_sha256_x8_avx2, 8, 1, st, data, len, out);
 }
 
 void mbv_sha256_many_ni_x4(const struct mbv_sha256_state *st,
 			   const uint8_t *const data[], size_t len,
 			   uint8_t *out)
 {
-	finish(mbv_sha256_ni_x4, 4, 0, st, data, len, out);
+	sha256_kernel_finish(mbv_sha256_ni_x4, 4, 0, st, data, len, out);
 }
 
 void mbv_sha256_many_ni_x2(const struct mbv_sha256_state *st,
 			   const uint8_t *const data[], size_t len,
 			   uint8_t *out)
 {
-	finish(mbv_sha256_ni_x2, 2, 0, st, data, len, out);
+	sha256_kernel_finish(mbv_sha256_ni_x2, 2, 0, st, data, len, out);
 }
 
 void mbv_sha256_many_ni_x1(const struct mbv_sha256_state *st,
 			   const uint8_t *const data[], size_t len,
 			   uint8_t *out)
 {
-	finish(mbv_sha256_ni_x1, 1, 0, st, data, len, out);
+	sha256_kernel_finish(mbv_sha256_ni_x1, 1, 0, st, data, len, out);
 }

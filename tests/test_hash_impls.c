@@ -17,6 +17,9 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 
 #define MAXMSG 80		/* > 2 * 32 + 1 messages */
 #define MAXLEN 9000
@@ -369,6 +372,15 @@ static unsigned int cpu_has(void)
 		f |= MBV_CPU_AVX512;
 	return f;
 }
+#elif defined(__aarch64__)
+/* HWCAP_SHA2 and HWCAP_SHA512 of Linux's arm64 <asm/hwcap.h>. */
+static unsigned int cpu_has(void)
+{
+	unsigned long hwcap = getauxval(AT_HWCAP);
+
+	return (hwcap & (1UL << 6) ? MBV_CPU_ARM64_SHA2 : 0) |
+	       (hwcap & (1UL << 21) ? MBV_CPU_ARM64_SHA512 : 0);
+}
 #else
 static unsigned int cpu_has(void)
 {
@@ -395,6 +407,10 @@ START_TEST(expected_kernels_usable)
 		{ 0, "ni_x1", MBV_CPU_SHANI },
 		{ 1, "x8_avx512", MBV_CPU_AVX512 },
 		{ 1, "x4_avx2", MBV_CPU_AVX2 },
+		{ 0, "ce_x2", MBV_CPU_ARM64_SHA2 },
+		{ 0, "ce_x1", MBV_CPU_ARM64_SHA2 },
+		{ 1, "ce_x2", MBV_CPU_ARM64_SHA512 },
+		{ 1, "ce_x1", MBV_CPU_ARM64_SHA512 },
 	};
 	const char *masked = getenv("MBV_DISABLE_CPU_FEATURES");
 	unsigned int have = cpu_has(), i, k, nusable[2] = { 0, 0 };
@@ -411,7 +427,16 @@ START_TEST(expected_kernels_usable)
 			if (strcmp(a->impl_name(j), want[i].name) == 0)
 				impl = j;
 #ifdef MBV_HAVE_ASM
-		ck_assert_msg(impl < n, "%s %s not compiled in", a->name, want[i].name);
+		if (want[i].feature & (MBV_CPU_SHANI | MBV_CPU_AVX2 | MBV_CPU_AVX512))
+			ck_assert_msg(impl < n, "%s %s not compiled in", a->name, want[i].name);
+#endif
+#ifdef MBV_HAVE_ARM64_CE
+		if (want[i].feature == MBV_CPU_ARM64_SHA2)
+			ck_assert_msg(impl < n, "%s %s not compiled in", a->name, want[i].name);
+#endif
+#ifdef MBV_HAVE_ARM64_SHA512
+		if (want[i].feature == MBV_CPU_ARM64_SHA512)
+			ck_assert_msg(impl < n, "%s %s not compiled in", a->name, want[i].name);
 #endif
 		if (impl == n)
 			continue;

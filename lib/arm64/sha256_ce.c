@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SHA-256 with the ARMv8 crypto extension (SHA256H/H2/SU0/SU1 through
+ * <arm_neon.h>), one message or two interleaved, behind the shared driver
+ * (sha256_kernel.h).  Two independent messages fill the pipeline that one
+ * message's dependent rounds leave idle.
+ */
+#include "config.h"
+
+#include <arm_neon.h>
+
+#include "arm64.h"
+#include "arm64_target.h"
+#include "sha256_kernel.h"
+
+static const uint32_t K[64] __attribute__((aligned(16))) = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+/* Four rounds of every lane with W + K = wk[lane]. */
+#define QROUNDS(lanes, abcd, efgh, wk)						\
+	do {									\
+		_Pragma("GCC unroll 2")						\
+		for (unsigned int l_ = 0; l_ < (lanes); l_++) {			\
+			uint32x4_t a_ = (abcd)[l_];				\
+										\
+			(abcd)[l_] = vsha256hq_u32(a_, (efgh)[l_], (wk)[l_]);	\
+			(efgh)[l_] = vsha256h2q_u32((efgh)[l_], a_, (wk)[l_]);	\
+		}								\
+	} while (0)
+
+/*
+ * @nblocks blocks of every lane, then the shared block whose W + K are @wk
+ * (if not NULL).  The state is in the driver's layout: lane i's words at
+ * st[8 * i].  Inlined with a constant @lanes so that the arrays live in
+ * registers (2 lanes: 2 x (4 message + 2 state + 2 saved) of 32).
+ */
+static inline __attribute__((always_inline)) MBV_TARGET_SHA2 void
+blocks(unsigned int lanes, uint32_t *st, const uint8_t *const data[], size_t nblocks,
+       const uint32_t *wk)
+{
+	uint32x4_t abcd[2], efgh[2], abcd0[2], efgh0[2], m[2][4], t[2];
+	size_t off = 0;
+	unsigned int l, i;
+
+#pragma GCC unroll 2
+	for (l = 0; l < lanes; l++) {
+		abcd[l] = vld1q_u32(st + 8 * l);
+		efgh[l] = vld1q_u32(st + 8 * l + 4);
+	}
+	for (; nblocks; nblocks--, off += MBV_SHA256_BLOCK_SIZE) {
+#pragma GCC unroll 2
+		for (l = 0; l < lanes; l++) {
+			abcd0[l] = abcd[l];
+			efgh0[l] = efgh[l];
+#pragma GCC unroll 4
+			for (i = 0; i < 4; i++)
+				m[l][i] = vreinterpretq_u32_u8(vrev32q_u8(
+					vld1q_u8(data[l] + off + 16 * i)));
+		}
+		/* Rounds 0-47 extend the schedule four words at a time; 48-63 use it. */
+#pragma GCC unroll 16
+		for (i = 0; i < 16; i++) {
+			uint32x4_t k = vld1q_u32(K + 4 * i);
+
+#pragma GCC unroll 2
+			for (l = 0; l < lanes; l++)
+				t[l] = vaddq_u32(m[l][i % 4], k);
+			if (i < 12) {
+#pragma GCC unroll 2
+				for (l = 0; l < lanes; l++)
+					m[l][i % 4] = vsha256su1q_u32(
+						vsha256su0q_u32(m[l][i % 4], m[l][(i + 1) % 4]),
+						m[l][(i + 2) % 4], m[l][(i + 3) % 4]);
+			}
+			QROUNDS(lanes, abcd, efgh, t);
+		}
+#pragma GCC unroll 2
+		for (l = 0; l < lanes; l++) {
+			abcd[l] = vaddq_u32(abcd[l], abcd0[l]);
+			efgh[l] = vaddq_u32(efgh[l], efgh0[l]);
+		}
+	}
+	if (wk) {
+#pragma GCC unroll 2
+		for (l = 0; l < lanes; l++) {
+			abcd0[l] = abcd[l];
+			efgh0[l] = efgh[l];
+		}
+#pragma GCC unroll 16
+		for (i = 0; i < 16; i++) {
+			uint32x4_t w = vld1q_u32(wk + 4 * i);
+
+#pragma GCC unroll 2
+			for (l = 0; l < lanes; l++)
+				t[l] = w;
+			QROUNDS(lanes, abcd, efgh, t);
+		}
+#pragma GCC unroll 2
+		for (l = 0; l < lanes; l++) {
+			abcd[l] = vaddq_u32(abcd[l], abcd0[l]);
+			efgh[l] = vaddq_u32(efgh[l], efgh0[l]);
+		}
+	}
+#pragma GCC unroll 2
+	for (l = 0; l < lanes; l++) {
+		vst1q_u32(st + 8 * l, abcd[l]);
+		vst1q_u32(st + 8 * l + 4, efgh[l]);
+	}
+}
+
+static MBV_TARGET_SHA2 void kernel_x1(uint32_t *st, const uint8_t *const data[],
+				      size_t nblocks, const uint32_t *wk)
+{
+	blocks(1, st, data, nblocks, wk);
+}
+
+static MBV_TARGET_SHA2 void kernel_x2(uint32_t *st, const uint8_t *const data[],
+				      size_t nblocks, const uint32_t *wk)
+{
+	blocks(2, st, data, nblocks, wk);
+}
+
+/* The driver itself runs plain ARMv8.0 code; only the kernels need SHA2. */
+void mbv_sha256_many_ce_x1(const struct mbv_sha256_state *st,
+			   const uint8_t *const data[], size_t len, uint8_t *out)
+{
+	sha256_kernel_finish(kernel_x1, 1, 0, st, data, len, out);
+}
+
+void mbv_sha256_many_ce_x2(const struct mbv_sha256_state *st,
+			   const uint8_t *const data[], size_t len, uint8_t *out)
+{
+	sha256_kernel_finish(kernel_x2, 2, 0, st, data, len, out);
+}
