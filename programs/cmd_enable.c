@@ -242,6 +242,8 @@ int cmd_enable(int argc, char **argv)
 	p.flags = MBV_EXT4_ENABLE_CHECK_ONLY | (set_feature ? MBV_EXT4_ENABLE_SET_FEATURE : 0);
 	for (i = 0; i < n; i++) {
 		m.path = argv[optind + 1 + i];
+		if (stop_requested())
+			goto out;	/* nothing written yet */
 		if (mbv_ext4_lookup(fs, m.path, &inos[i], image_error, &m) != 0 ||
 		    mbv_ext4_enable(fs, inos[i], &p, NULL, image_error, &m) != 0)
 			goto out;
@@ -273,6 +275,12 @@ int cmd_enable(int argc, char **argv)
 	p.flags &= ~MBV_EXT4_ENABLE_CHECK_ONLY;
 	for (i = 0; i < n; i++) {
 		m.path = argv[optind + 1 + i];
+		if (stop_requested()) {
+			/* Between files: those before are done, the rest untouched. */
+			error_msg("%s: stopped by %s before %s: %d files enabled, the others as they were",
+				  image, signal_name(stop_requested()), m.path, i);
+			goto out;
+		}
 		if (key) {
 			p.signature = sigs[i];
 			p.sig_size = (uint32_t)sig_sizes[i];

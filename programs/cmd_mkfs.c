@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,6 +133,7 @@ static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t si
 	char size_arg[32], bs_arg[16], inodes_arg[32], seed_arg[64], time_arg[32];
 	const char *argv[32];
 	int argc = 0, status;
+	sigset_t old_mask;
 	pid_t pid;
 
 	snprintf(size_arg, sizeof(size_arg), "%lluk", (unsigned long long)(size / 1024));
@@ -163,17 +165,28 @@ static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t si
 	argv[argc++] = "-d";
 	argv[argc++] = o->dir;
 	argv[argc++] = tmp;
-	argv[argc++] = size_arg;
+	if (size)	/* else a block device's whole size */
+		argv[argc++] = size_arg;
 	argv[argc] = NULL;
 
 	fflush(NULL);
+	/* The signal handler must know the child before any signal can arrive. */
+	signals_block(&old_mask);
 	pid = fork();
 	if (pid < 0) {
-		error_msg("cannot start mke2fs: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		signals_restore(&old_mask);
+		error_msg("cannot start mke2fs: %s", strerror(-err));
+		return err;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signals_restore(&old_mask);
 
 		/* mke2fs -d lists each file on stdout even with -q. */
 		if (devnull >= 0)
@@ -187,9 +200,14 @@ static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t si
 		fprintf(stderr, "mbverity: cannot run mke2fs: %s\n", strerror(errno));
 		_exit(127);
 	}
+	signals_set_child(pid);
+	signals_restore(&old_mask);
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			signals_set_child(0);
 			return -errno;
+		}
+	signals_set_child(0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		error_msg("mke2fs failed making '%s' from '%s'%s", o->image, o->dir,
 			  o->size ? " (is --size large enough?)" : "");
@@ -261,12 +279,13 @@ int cmd_mkfs(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mkfs_options o = { .fs_block_size = 4096 };
-	struct out_file manifest;
-	char *tmp = NULL;
+	struct out_file manifest, image;
+	const char *tmp;
 	uint64_t size, nfiles = 0, v;
-	struct stat st;
+	struct stat st, out_st;
+	FILE *summary;
 	DIR *d;
-	int opt, fd, err;
+	int opt, err;
 
 	tree_options_init(&o.tree);
 	/* Reproducible builds' convention; --timestamp overrides it. */
@@ -337,8 +356,14 @@ int cmd_mkfs(int argc, char **argv)
 		return 1;
 	}
 	closedir(d);
-	if (lstat(o.image, &st) == 0 && !o.force) {
+	/* A file or a partition is replaced only with --force; a FIFO or stdout is written. */
+	if (stat(o.image, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && !o.force) {
 		error_msg("'%s' exists; use --force to replace it", o.image);
+		return 1;
+	}
+	if (lstat(o.image, &st) == 0 && S_ISLNK(st.st_mode) && stat(o.image, &st) != 0 &&
+	    !o.force) {
+		error_msg("'%s' is a dangling symlink; use --force to create its target", o.image);
 		return 1;
 	}
 
@@ -351,19 +376,20 @@ int cmd_mkfs(int argc, char **argv)
 	}
 	size = o.size ? o.size : auto_size(&o);
 
-	/* Build under a temporary name: no half-made image under IMAGE. */
-	tmp = malloc(strlen(o.image) + 16);
-	if (!tmp)
-		return 1;
-	sprintf(tmp, "%s.tmp.XXXXXX", o.image);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		error_msg("cannot create '%s': %s", tmp, strerror(errno));
-		free(tmp);
+	/*
+	 * Build under a temporary name: no half-made image under IMAGE (a
+	 * FIFO or stdout gets the image once it is made).  A block device is
+	 * written in place, as mke2fs does, its whole size unless --size.
+	 */
+	err = out_file_open_flags(&image, o.image, OUT_FILE_DIRECT_BLOCK_DEVICE);
+	if (err) {
+		error_msg("cannot create '%s': %s", o.image, strerror(-err));
+		selection_free(&o.select);
 		return 1;
 	}
-	set_default_mode(fd);
-	close(fd);
+	tmp = image.tmp_path;
+	if (image.direct && !o.size)
+		size = 0;
 	if (o.manifest && (err = out_file_open(&manifest, o.manifest)) != 0) {
 		error_msg("cannot create '%s': %s", o.manifest, strerror(-err));
 		goto fail;
@@ -381,21 +407,36 @@ int cmd_mkfs(int argc, char **argv)
 	}
 	if (err)
 		goto fail;
-	if (rename(tmp, o.image) != 0) {
-		error_msg("cannot rename '%s' to '%s': %s", tmp, o.image, strerror(errno));
-		goto fail;
+	if (!size) {
+		/* The whole block device: its size is where its end is. */
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+
+		size = end > 0 ? (uint64_t)end : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	/* The summary must not land in an image going to stdout. */
+	summary = image.dest_fd >= 0 && fstat(image.dest_fd, &st) == 0 &&
+		  fstat(STDOUT_FILENO, &out_st) == 0 && st.st_dev == out_st.st_dev &&
+		  st.st_ino == out_st.st_ino ? stderr : stdout;
+	err = out_file_close(&image, true);
+	if (err) {
+		error_msg("cannot write '%s': %s", o.image, strerror(-err));
+		selection_free(&o.select);
+		return 1;
 	}
 	if (!o.quiet)
-		printf("%s: %llu files with fs-verity (%s, %u-byte blocks%s), %llu MiB image\n",
-		       o.image, (unsigned long long)nfiles, mbv_hash_alg_name(o.tree.hash_alg),
-		       o.tree.block_size, o.key ? ", signed" : "",
-		       (unsigned long long)(size >> 20));
-	free(tmp);
+		fprintf(summary, "%s: %llu files with fs-verity (%s, %u-byte blocks%s), %llu MiB image\n",
+			o.image, (unsigned long long)nfiles, mbv_hash_alg_name(o.tree.hash_alg),
+			o.tree.block_size, o.key ? ", signed" : "",
+			(unsigned long long)(size >> 20));
 	selection_free(&o.select);
 	return 0;
 fail:
-	unlink(tmp);
-	free(tmp);
+	if (image.direct)
+		error_msg("'%s' holds a half-made filesystem", o.image);
+	out_file_close(&image, false);
 	selection_free(&o.select);
 	return 1;
 }

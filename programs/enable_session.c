@@ -432,6 +432,14 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 		a = ahead_head(q);
 		if (!a)
 			break;
+		if (stop_requested()) {
+			/* A safe point: every file so far done, the rest untouched. */
+			error_msg("%s: stopped by %s before %s: %llu files enabled, the others as they were",
+				  s->image, signal_name(stop_requested()), a->file->path,
+				  (unsigned long long)s->n_enabled);
+			err = -EINTR;
+			break;
+		}
 		err = enable_head(s, a, manifest);
 		ahead_pop(q);
 	}

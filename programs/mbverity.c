@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* mbverity: the command line, dispatching to one file per subcommand. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,8 +52,21 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			/* enable stops between files; the others remove their temporaries and die. */
+			int status, sig;
+
+			signals_init(strcmp(argv[1], "enable") == 0);
+			status = commands[i].run(argc - 1, argv + 1);
+			sig = stop_requested();
+			if (sig) {
+				fflush(NULL);
+				signal(sig, SIG_DFL);
+				raise(sig);
+				return 128 + sig;
+			}
+			return status;
+		}
 	fprintf(stderr, "mbverity: unknown command '%s'\n", argv[1]);
 	print_usage(stderr);
 	return 2;

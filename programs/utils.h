@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include "mbverity.h"
 
@@ -69,18 +71,49 @@ void print_hex(FILE *f, const uint8_t *p, size_t n);
 /* "sha256:HEX" then " NAME" and a newline. */
 void print_digest_line(uint32_t hash_alg, const uint8_t *digest, const char *name);
 
-/* An output file written under a temporary name and renamed only on success. */
+/*
+ * An output file.  A regular file (or a new one), through any symlinks, is
+ * written under a temporary name beside it and renamed over it on success,
+ * keeping the old file's mode (a new one gets 0666 less the umask).  A
+ * device, FIFO, socket, "-" or /dev/stdout (/dev/fd/N) is written in place:
+ * spooled to a temporary file in $TMPDIR, copied out on success.  Writes
+ * go to fd either way.
+ */
 struct out_file {
-	char *path;
-	char *tmp_path;
-	int fd;
+	char *path;		/* as given, for messages */
+	char *final_path;	/* the regular file renamed over, or NULL */
+	char *tmp_path;		/* where the bytes are until committed */
+	int fd;			/* open on tmp_path; -1 when direct */
+	int dest_fd;		/* written in place: the device, FIFO or descriptor; or -1 */
+	bool direct;		/* a block device written at tmp_path (= path) itself */
+	unsigned int mode;	/* a renamed file's permissions */
+	int cleanup_slot;
 };
+/* out_file_open_flags(): a block device is written directly (mkfs's IMAGE; no fd). */
+#define OUT_FILE_DIRECT_BLOCK_DEVICE 1u
 int out_file_open(struct out_file *o, const char *path);
+int out_file_open_flags(struct out_file *o, const char *path, unsigned int flags);
 /* Give a mkstemp() file the mode a plain creat() would (0666 less the umask). */
 int set_default_mode(int fd);
 int out_file_write(struct out_file *o, const void *buf, size_t n);
-/* Commit (rename into place) if @ok, otherwise remove; returns 0 or -errno. */
+/* Commit (rename into place, or copy out) if @ok, otherwise remove; returns 0 or -errno. */
 int out_file_close(struct out_file *o, bool ok);
+
+/*
+ * SIGINT, SIGTERM, SIGHUP (unless ignored at start): stop a registered child,
+ * remove the out_files' temporaries and die of the signal (128 + signo);
+ * or, @deferred, only note it for stop_requested() (enable: between files),
+ * a second signal dying at once.
+ */
+void signals_init(bool deferred);
+/* The signal that asked to stop, or 0. */
+int stop_requested(void);
+const char *signal_name(int sig);
+/* Block or restore the three signals in this thread (around fork and the like). */
+void signals_block(sigset_t *old);
+void signals_restore(const sigset_t *old);
+/* A child the handler signals and reaps first (mke2fs); 0 for none. */
+void signals_set_child(pid_t pid);
 /* Read a whole (small) file; *buf is malloc'ed. */
 int read_whole_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
