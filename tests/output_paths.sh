@@ -82,7 +82,7 @@ ln -s ../other/target "$TMP/o/rel"
 ln -s "$TMP/other/new" "$TMP/o/dangling"
 "$MBVERITY" digest "$TMP/data" --out-descriptor="$TMP/o/rel" \
 	--out-merkle-tree="$TMP/o/dangling" >/dev/null || fail "digest to symlinks"
-[ -L "$TMP/o/rel" ] && [ -L "$TMP/o/dangling" ] || fail "a symlink was replaced"
+{ [ -L "$TMP/o/rel" ] && [ -L "$TMP/o/dangling" ]; } || fail "a symlink was replaced"
 cmp "$TMP/ref.desc" "$TMP/other/target" || fail "descriptor through a symlink"
 cmp "$TMP/ref.tree" "$TMP/other/new" || fail "tree through a dangling symlink"
 [ "$(stat -c %a "$TMP/other/target")" = 640 ] || fail "the replaced file's mode changed"
