@@ -240,7 +240,7 @@ static int parse_size(const char *arg, uint64_t *size)
 
 /* Enable fs-verity on every selected file of the image; digests go to @manifest. */
 static int enable_all(const struct mkfs_options *o, const char *tmp,
-		      struct out_file *manifest, uint64_t *nfiles)
+		      struct out_file *manifest, uint64_t *nfiles, uint64_t *nskipped)
 {
 	struct enable_session s;
 	int err;
@@ -255,6 +255,7 @@ static int enable_all(const struct mkfs_options *o, const char *tmp,
 		err = image_stamp_times(s.fs, o->image, o->timestamp);
 	if (!err)
 		err = enable_session_all(&s, &o->select, manifest, nfiles);
+	*nskipped = s.n_skipped;
 	return enable_session_close(&s, err);
 }
 
@@ -281,7 +282,7 @@ int cmd_mkfs(int argc, char **argv)
 	struct mkfs_options o = { .fs_block_size = 4096 };
 	struct out_file manifest, image;
 	const char *tmp;
-	uint64_t size, nfiles = 0, v;
+	uint64_t size, nfiles = 0, nskipped = 0, v;
 	struct stat st, out_st;
 	FILE *summary;
 	DIR *d;
@@ -396,7 +397,7 @@ int cmd_mkfs(int argc, char **argv)
 	}
 	err = run_mke2fs(&o, tmp, size);
 	if (!err)
-		err = enable_all(&o, tmp, o.manifest ? &manifest : NULL, &nfiles);
+		err = enable_all(&o, tmp, o.manifest ? &manifest : NULL, &nfiles, &nskipped);
 	if (o.manifest) {
 		int close_err = out_file_close(&manifest, !err);
 
@@ -426,11 +427,14 @@ int cmd_mkfs(int argc, char **argv)
 		selection_free(&o.select);
 		return 1;
 	}
-	if (!o.quiet)
-		fprintf(summary, "%s: %llu files with fs-verity (%s, %u-byte blocks%s), %llu MiB image\n",
+	if (!o.quiet) {
+		fprintf(summary, "%s: %llu files with fs-verity (%s, %u-byte blocks%s), ",
 			o.image, (unsigned long long)nfiles, mbv_hash_alg_name(o.tree.hash_alg),
-			o.tree.block_size, o.key ? ", signed" : "",
-			(unsigned long long)(size >> 20));
+			o.tree.block_size, o.key ? ", signed" : "");
+		if (nskipped)
+			fprintf(summary, "%llu skipped, ", (unsigned long long)nskipped);
+		fprintf(summary, "%llu MiB image\n", (unsigned long long)(size >> 20));
+	}
 	selection_free(&o.select);
 	return 0;
 fail:
