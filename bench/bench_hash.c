@@ -25,7 +25,9 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
 #include <x86intrin.h>
+#endif
 #include <openssl/sha.h>
 #ifdef HAVE_IPSEC_MB
 #include <intel-ipsec-mb.h>
@@ -35,7 +37,7 @@
 
 #define UNIT 4096
 #define HOT_UNITS 64		/* 256 KiB, reused: cache-hot */
-#define MAX_CONTENDERS 16
+#define MAX_CONTENDERS 32
 
 static double tsc_hz, core_hz;
 
@@ -47,30 +49,60 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/*
+ * The tick counter: the TSC on x86, the generic timer on ARM64, else
+ * nanoseconds.  Only x86 gets a core-clock estimate (cycles/byte); elsewhere
+ * those columns read 0 and the GB/s and ratios stand alone.
+ */
+#if defined(__x86_64__)
+static unsigned long long ticks(void)
+{
+	return __rdtsc();
+}
+#elif defined(__aarch64__)
+static unsigned long long ticks(void)
+{
+	unsigned long long v;
+
+	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+#else
+static unsigned long long ticks(void)
+{
+	return (unsigned long long)(now() * 1e9);
+}
+#endif
+
 static void measure_clocks(void)
 {
 	double t0 = now(), t1;
-	unsigned long long c0 = __rdtsc(), c1, best = ~0ull;
+	unsigned long long c0 = ticks(), c1;
+#if defined(__x86_64__)
+	unsigned long long best = ~0ull;
 	int i;
+#endif
 
 	do
 		t1 = now();
 	while (t1 - t0 < 0.2);
-	c1 = __rdtsc();
+	c1 = ticks();
 	tsc_hz = (double)(c1 - c0) / (t1 - t0);
+#if defined(__x86_64__)
 
 	/* 4e5 dependent adds take 4e5 core cycles; short runs dodge preemption. */
 	for (i = 0; i < 500; i++) {
 		unsigned long n = 100000, x = 0;
-		unsigned long long s = __rdtsc();
+		unsigned long long s = ticks();
 
 		__asm__ volatile("1: add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
 				 "dec %1\n\tjnz 1b" : "+r"(x), "+r"(n));
-		s = __rdtsc() - s;
+		s = ticks() - s;
 		if (s < best)
 			best = s;
 	}
 	core_hz = 4e5 / ((double)best / tsc_hz);
+#endif
 }
 
 /* A contender hashes @n units of UNIT bytes at @p, digests to @out. */
@@ -205,10 +237,10 @@ static void run_ipsec_mb(const struct contender *c, const uint8_t *p, size_t n, 
 /* Seconds per byte for one pass of @c over @n units. */
 static double time_pass(const struct contender *c, const uint8_t *p, size_t n, uint8_t *out)
 {
-	unsigned long long t = __rdtsc();
+	unsigned long long t = ticks();
 
 	c->run(c, p, n, out);
-	t = __rdtsc() - t;
+	t = ticks() - t;
 	return (double)t / tsc_hz / ((double)n * UNIT);
 }
 
@@ -278,6 +310,16 @@ static const struct contender *find(const struct contender *c, int n, int alg,
 	return NULL;
 }
 
+/*
+ * Our "openssl" table entry (libcrypto from our salted state, the fallback
+ * where no kernel of ours runs) is the "fallback" row; "openssl" is
+ * OpenSSL's own one-shot SHA256()/SHA512(), the peer it must match.
+ */
+static const char *contender_name(const char *impl_name)
+{
+	return strcmp(impl_name, "openssl") == 0 ? "fallback" : impl_name;
+}
+
 static void ratio(const char *label, const struct contender *a, const struct contender *b,
 		  int mem)
 {
@@ -333,6 +375,9 @@ static void report(struct contender *cs, int ncs, int alg)
 		}
 		ratio("finish_many / openssl", find(cs, ncs, alg, "finish_many"),
 		      find(cs, ncs, alg, "openssl"), mem_pass);
+		/* Target: at least 0.95x (issue 15). */
+		ratio("fallback / openssl", find(cs, ncs, alg, "fallback"),
+		      find(cs, ncs, alg, "openssl"), mem_pass);
 	}
 }
 
@@ -386,9 +431,9 @@ int main(int argc, char **argv)
 
 			if (!mbv_sha256_impl_usable(impl))
 				continue;
-			cs[ncs++] = (struct contender){ .name = impl->name, .alg = 256,
-				.run = run_impl, .impl = impl,
-				.skip_mem = impl->required_features == 0 };
+			cs[ncs++] = (struct contender){ .name = contender_name(impl->name),
+				.alg = 256, .run = run_impl, .impl = impl,
+				.skip_mem = strcmp(impl->name, "generic") == 0 };
 		}
 		cs[ncs++] = (struct contender){ .name = "finish_many", .alg = 256,
 			.run = run_finish_many };
@@ -405,9 +450,9 @@ int main(int argc, char **argv)
 
 			if (!mbv_sha512_impl_usable(impl))
 				continue;
-			cs[ncs++] = (struct contender){ .name = impl->name, .alg = 512,
-				.run = run_impl512, .impl512 = impl,
-				.skip_mem = impl->required_features == 0 };
+			cs[ncs++] = (struct contender){ .name = contender_name(impl->name),
+				.alg = 512, .run = run_impl512, .impl512 = impl,
+				.skip_mem = strcmp(impl->name, "generic") == 0 };
 		}
 		cs[ncs++] = (struct contender){ .name = "finish_many", .alg = 512,
 			.run = run_finish_many512 };
