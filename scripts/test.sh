@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Set everything up, build, and run every test (what CI runs):
 # make check in build/, again under ASan+UBSan in build-asan/, the threaded
-# tests under ThreadSanitizer in build-tsan/, the fuzzers briefly, then the
-# real-kernel tests under qemu.
+# tests under ThreadSanitizer in build-tsan/, the hash, tree and digest tests
+# of a --disable-asm build in build-noasm/ and of the aarch64 cross build
+# under qemu-user in build-arm64/, the fuzzers briefly, then the real-kernel
+# tests under qemu.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -39,11 +41,21 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
 # limits, and test_merkle's every-kernel sweep takes minutes under it.
 (
 	TESTS="tests/test_ext4_api tests/test_sign tests/mkfs.sh tests/test_ext4_verify.sh"
-	TESTS="$TESTS tests/sign_ext4.sh tests/digest_cli.sh"
+	TESTS="$TESTS tests/sign_ext4.sh tests/digest_cli.sh tests/test_pool_stress"
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66:log_path=$(pwd)/build-tsan/sanitizer
 	export TSAN_OPTIONS
 	check build-tsan CFLAGS="-g -O1 -fsanitize=thread" LDFLAGS=-fsanitize=thread
 )
+# --disable-asm: the portable library (the OpenSSL fallback chosen) on x86;
+# the hashing, tree and digest tests only, to keep CI short.
+(
+	TESTS="tests/test_hash tests/test_hash_impls tests/test_merkle"
+	TESTS="$TESTS tests/digest_vs_fsverity.sh tests/digest_cli.sh"
+	check build-noasm --disable-asm
+)
+# aarch64: the cross build's hashing, tree and digest tests under
+# qemu-aarch64-static, for each ARM64 kernel and the fallback (about 3 minutes).
+scripts/cross-arm64.sh
 # Each fuzz target (clang's libFuzzer, ASan+UBSan) for a short fixed time.
 make -C build fuzz FUZZ_SECONDS=25
 # The proof: Debian's kernels under qemu read the images mbverity made.
