@@ -72,7 +72,7 @@ EOF
 chmod +x "$wrap" "$builddir/mbverity-qemu"
 
 make -C "$builddir" -j"$(nproc)"
-file "$builddir/programs/mbverity" | grep -q 'ARM aarch64' ||
+readelf -h "$builddir/programs/mbverity" | grep -q 'Machine: *AArch64' ||
 	{ echo "mbverity: $builddir/programs/mbverity is not an aarch64 program" >&2; exit 1; }
 
 # Every implementation the aarch64 build must have, forced in turn for both
