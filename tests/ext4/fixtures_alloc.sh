@@ -117,3 +117,19 @@ alloc_fx_meta_free() {
 		[ "$(_afx_free "$_img")" -eq "$_n" ] || return 1
 	fi
 }
+
+# alloc_fx_scattered_data IMG WORK: /victim (WORK/victim, 40 blocks of 4 KiB)
+# written into 40 single free blocks, so that its data alone fills an extent
+# leaf block (depth 1) before enable; plenty of free space after it.  The
+# other files: /s2, /s4, ... /s80 (WORK/blk).
+alloc_fx_scattered_data() {
+	_img=$1 _w=$2
+	mkdir -p "$_w"
+	mke2fs -q -F -t ext4 -b 4096 -O verity,^has_journal "$_img" 16M >/dev/null 2>&1 || return 1
+	head -c 163840 /dev/urandom >"$_w/victim"
+	head -c 4096 /dev/urandom >"$_w/blk"
+	seq 1 80 | sed "s|.*|write $_w/blk /s&|" | debugfs -w -f - "$_img" >/dev/null 2>&1
+	seq 1 2 80 | sed 's|.*|rm /s&|' | debugfs -w -f - "$_img" >/dev/null 2>&1
+	debugfs -w -R "write $_w/victim /victim" "$_img" >/dev/null 2>&1 || return 1
+	debugfs -R "ex /victim" "$_img" 2>/dev/null | sed -n 2p | grep -q '^ *0/ *1 '
+}
