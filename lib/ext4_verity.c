@@ -874,7 +874,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	if (err)
 		goto out;
 	/* From here on libext2fs allocates (extent tree blocks) only from the blocks set aside. */
-	mbv_e4_pool_hook(&c.pool);
+	mbv_e4_pool_hook(&c.pool, !c.batch);
 
 	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
 	data_blocks = (f.size + f.bs - 1) >> f.blkbits;

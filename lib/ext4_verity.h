@@ -291,7 +291,8 @@ int mbv_e4_find_blocks(ext2_filsys fs, const struct mbv_e4_zone *z, blk64_t goal
  * Blocks set aside for libext2fs's extent code (new tree blocks) and for
  * leaf copies, handed out in order.  While hooked, libext2fs allocates
  * only from the pool (fs->get_alloc_block), so a tree split can neither
- * land on metadata nor take a block mbverity did not check.
+ * land on metadata nor take a block mbverity did not check.  The hook
+ * uses fs->write_inode too (see mbv_e4_pool_hook()).
  */
 struct mbv_e4_pool {
 	ext2_filsys fs;
@@ -299,16 +300,23 @@ struct mbv_e4_pool {
 	size_t i;			/* the range handing out */
 	blk64_t off;			/* blocks of it handed out */
 	blk64_t taken;
+	blk64_t flushed;		/* taken at the last ordering flush */
 	bool hooked;
 	errcode_t (*old_get)(ext2_filsys fs, blk64_t goal, blk64_t *ret);
 	errcode_t (*old_get2)(ext2_filsys fs, blk64_t goal, blk64_t *ret,
 			      struct blk_alloc_ctx *ctx);
+	errcode_t (*old_write_inode)(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode);
 	struct mbv_e4_pool *prev;
 };
 
 /* The next block of the pool (not marked: the caller counts it), or -ENOSPC. */
 int mbv_e4_pool_take(struct mbv_e4_pool *p, blk64_t *blk);
-void mbv_e4_pool_hook(struct mbv_e4_pool *p);
+/*
+ * With @order_inode_writes, an inode write after a node was taken first
+ * flushes what was written before (so the disk never sees an inode point
+ * at a tree node not yet written).
+ */
+void mbv_e4_pool_hook(struct mbv_e4_pool *p, bool order_inode_writes);
 void mbv_e4_pool_unhook(struct mbv_e4_pool *p);
 
 #endif

@@ -10,7 +10,10 @@
  * the leaf after the first (the extent map read at open) fails, and must be
  * reported as adding the extents; then each write of an enable run fails in
  * turn, and every message must be one of the named steps.  After each
- * failure the file must still be the plain file it was.
+ * failure the file must still be the plain file it was.  Then enable is
+ * killed after each of its writes, on this image and on one whose metadata
+ * lands in eight single free blocks (alloc_fx_fragmented): e2fsck -fp
+ * repairs the image, the file is plain or verity with the right digest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +33,7 @@
 
 /* ---- the fault hook --------------------------------------------------------- */
 
-enum fault { F_NONE, F_COUNT, F_WRITE, F_LEAF_READ };
+enum fault { F_NONE, F_COUNT, F_WRITE, F_KILL, F_LEAF_READ };
 static enum fault fault_mode;
 static unsigned long fault_at;		/* F_WRITE: the write that fails */
 static unsigned long writes, leaf_reads;
@@ -40,7 +43,9 @@ static bool read_retry_fails;		/* and a failed pread with read */
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
-	if (fd > 2 && (fault_mode == F_COUNT || fault_mode == F_WRITE)) {
+	ssize_t r;
+
+	if (fd > 2 && (fault_mode == F_COUNT || fault_mode == F_WRITE || fault_mode == F_KILL)) {
 		retry_fails = false;
 		if (++writes == fault_at && fault_mode == F_WRITE) {
 			retry_fails = true;
@@ -48,7 +53,11 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 			return -1;
 		}
 	}
-	return syscall(SYS_pwrite64, fd, buf, n, off);
+	r = syscall(SYS_pwrite64, fd, buf, n, off);
+	/* Killed right after this write: what libext2fs still caches is lost. */
+	if (fd > 2 && fault_mode == F_KILL && writes == fault_at)
+		_exit(0);
+	return r;
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
@@ -97,11 +106,14 @@ ssize_t pread(int fd, void *buf, size_t n, off_t off)
 /* ---- helpers ------------------------------------------------------------------ */
 
 static char dir[] = "/tmp/mbv-steps.XXXXXX";
-static char base_img[512], work_img[512], victim[512];
+static char base_img[512], work_img[512], victim[512], frag_img[512], frag_victim[512];
 static int failures;
 
+/* MBV_STEPS_KEEP=1: stop at the first failure and keep the scratch directory. */
 #define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); \
-		       failures++; } while (0)
+		       failures++; \
+		       if (getenv("MBV_STEPS_KEEP")) { fprintf(stderr, "kept %s\n", dir); exit(1); } \
+		     } while (0)
 
 /* What a child reports: its messages, one per line, and enable's return. */
 struct shared {
@@ -154,6 +166,7 @@ static void enable_child(enum fault mode, unsigned long at)
 	int st;
 
 	memset(sh, 0, sizeof(*sh));
+	sh->ret = 1;	/* stays so if the child is "killed" */
 	pid = fork();
 	if (pid == 0) {
 		struct struct_ext2_filsys *fs;
@@ -181,13 +194,35 @@ static void enable_child(enum fault mode, unsigned long at)
 }
 
 /* The file is the plain file it was: data as written, no verity flag. */
-static void check_plain(const char *what)
+static void check_plain(const char *what, const char *src)
 {
-	if (run("debugfs -R 'cat /victim' '%s' 2>/dev/null | cmp -s - '%s'", work_img, victim))
+	if (run("debugfs -R 'cat /victim' '%s' 2>/dev/null | cmp -s - '%s'", work_img, src))
 		FAIL("%s: /victim's data changed", what);
 	if (!run("debugfs -R 'stat /victim' '%s' 2>/dev/null | grep -q 'Flags: 0x1.....'",
 		 work_img))
 		FAIL("%s: /victim has the verity flag after a failure", what);
+}
+
+/*
+ * After a failure or a kill: e2fsck -fn is clean or e2fsck -fp repairs the
+ * image, and /victim is either the plain file it was or verity with
+ * fsverity's digest.
+ */
+static void check_state(const char *what, const char *src, const char *mbverity)
+{
+	if (run("e2fsck -fn '%s' >/dev/null 2>&1", work_img) &&
+	    (run("e2fsck -fp '%s' >/dev/null 2>&1", work_img) > 1 ||
+	     run("e2fsck -fn '%s' >/dev/null 2>&1", work_img))) {
+		FAIL("%s: e2fsck -fp does not repair the image", what);
+		return;
+	}
+	if (!run("'%s' measure '%s' /victim >/dev/null 2>&1", mbverity, work_img)) {
+		if (run("test \"$('%s' measure '%s' /victim | cut -d' ' -f1)\" = "
+			"\"$(fsverity digest '%s' | cut -d' ' -f1)\"", mbverity, work_img, src))
+			FAIL("%s: /victim is verity with the wrong digest", what);
+	} else {
+		check_plain(what, src);
+	}
 }
 
 /* The physical block of the inode's only index entry: the leaf (depth 1). */
@@ -246,7 +281,9 @@ int main(void)
 	const char *top = getenv("top_srcdir");
 	unsigned int bs = 0;
 	blk64_t leaf;
-	unsigned long total, k;
+	unsigned long total, k, kills = 0;
+	const char *mbverity = getenv("MBVERITY");
+	int img;
 	bool seen[sizeof(steps) / sizeof(steps[0])] = { false };
 	int s;
 
@@ -260,8 +297,15 @@ int main(void)
 	snprintf(base_img, sizeof(base_img), "%s/base.img", dir);
 	snprintf(work_img, sizeof(work_img), "%s/work.img", dir);
 	snprintf(victim, sizeof(victim), "%s/w/victim", dir);
+	snprintf(frag_img, sizeof(frag_img), "%s/frag.img", dir);
+	snprintf(frag_victim, sizeof(frag_victim), "%s/f/victim", dir);
+	if (!mbverity) {
+		fprintf(stderr, "FAIL: MBVERITY is not set (make check sets it)\n");
+		return 1;
+	}
 	if (run("PATH=$PATH:/usr/sbin:/sbin; . '%s/tests/ext4/fixtures_alloc.sh' && "
-		"alloc_fx_scattered_data '%s' '%s/w'", top ? top : ".", base_img, dir)) {
+		"alloc_fx_scattered_data '%s' '%s/w' && alloc_fx_fragmented '%s' '%s/f'",
+		top ? top : ".", base_img, dir, frag_img, dir)) {
 		fprintf(stderr, "FAIL: cannot build the image\n");
 		return 1;
 	}
@@ -281,7 +325,7 @@ int main(void)
 		FAIL("unreadable leaf: %d messages: %s", sh->n_msgs, sh->msgs);
 	else if (strncmp(sh->msgs, "cannot add the metadata extents to the extent tree: ", 52))
 		FAIL("unreadable leaf: the message does not name the step: %s", sh->msgs);
-	check_plain("unreadable leaf");
+	check_plain("unreadable leaf", victim);
 
 	/* Count an enable's writes, then fail each in turn. */
 	copy(base_img, work_img);
@@ -292,7 +336,7 @@ int main(void)
 	if (total < 4)
 		FAIL("only %lu writes counted", total);
 	for (k = 1; k <= total; k++) {
-		char what[64];
+		char what[96];
 
 		snprintf(what, sizeof(what), "write %lu of %lu failing", k, total);
 		copy(base_img, work_img);
@@ -312,7 +356,28 @@ int main(void)
 			seen[s] = true;
 		/* Until the old leaves are freed, a failure leaves the plain file. */
 		if (s >= 0 && s <= 14)
-			check_plain(what);
+			check_plain(what, victim);
+		check_state(what, victim, mbverity);
+	}
+	/* Killed after each write, here and on metadata over many single runs. */
+	for (img = 0; img < 2; img++) {
+		const char *src = img ? frag_victim : victim;
+
+		copy(img ? frag_img : base_img, work_img);
+		enable_child(F_COUNT, 0);
+		if (sh->ret)
+			FAIL("enable without a fault failed: %s", sh->msgs);
+		total = sh->writes;
+		for (k = 1; k <= total; k++) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "killed after write %lu of %lu (%s)", k, total,
+				 img ? "scattered metadata" : "scattered data");
+			copy(img ? frag_img : base_img, work_img);
+			enable_child(F_KILL, k);
+			check_state(what, src, mbverity);
+			kills++;
+		}
 	}
 	/* The steps around the extent tree of a depth-1 file are each reached. */
 	if (!seen[3])
@@ -327,6 +392,6 @@ int main(void)
 	run("rm -rf '%s'", dir);
 	if (failures)
 		return 1;
-	printf("PASS: %lu write faults and an unreadable leaf, each named\n", total);
+	printf("PASS: write faults and an unreadable leaf, each named; %lu kills\n", kills);
 	return 0;
 }
