@@ -140,6 +140,17 @@ g_loadcert_err() {
 	esac
 }
 
+# g_write NAME FILE BYTES: the kernel writes a new file (allocates blocks,
+# updates quota usage) and syncs it.
+g_write() {
+	if out=$(head -c "$3" /dev/urandom 2>&1 >"$2") && out=$(sync 2>&1) &&
+		[ "$(wc -c <"$2")" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "write $2: $out"
+	fi
+}
+
 # dmesg_mark: remember where the kernel log ends (no result line: not a check).
 dmesg_at=0
 dmesg_mark() { dmesg_at=$(dmesg | wc -l); }

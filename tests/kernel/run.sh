@@ -14,11 +14,13 @@
 #   --kernels      Debian suites to take linux-image-amd64 from (default
 #                  "bookworm bookworm-backports": 6.1 and 6.12)
 # env: MBV_KERNEL_CACHE (kernel downloads), MBVK_WORK (work directory, kept
-# on failure), MBVK_VM_TIMEOUT (seconds per VM, default 240).
+# on failure), MBVK_VM_TIMEOUT (seconds per VM, default 240), MBVK_PARTS
+# (hostile: only the hostile images of hostile.sh, to work on those).
 # Exit 0 only if every check passed; a missing qemu or kernel is a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$MBVK_DIR/images.sh"
+. "$MBVK_DIR/hostile.sh"
 
 mode=mbverity
 self_test=0
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--self-test) MBVERITY=$MBVK_DIR/fake-mbverity.sh self_test=1 ;;
 	--kernels) kernels=$2; shift ;;
 	--kernels=*) kernels=${1#*=} ;;
-	-h | --help) sed -n '3,19p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
 	-*) mbvk_die "unknown option $1" ;;
 	*) MBVERITY=$1 ;;
 	esac
@@ -37,6 +39,8 @@ while [ $# -gt 0 ]; do
 done
 : "${MBVERITY:=./programs/mbverity}"
 : "${MBVK_VM_TIMEOUT:=240}"
+: "${MBVK_PARTS:=all}"
+case $MBVK_PARTS in all | hostile) ;; *) mbvk_die "MBVK_PARTS is all or hostile, not $MBVK_PARTS" ;; esac
 
 mbvk_check_tools
 if [ $mode = mbverity ]; then
@@ -157,7 +161,7 @@ boot_plan() {
 }
 
 run_kernel() {
-	local suite=$1 kroot kver t0 fs fsbs sigs drives plan
+	local suite=$1 kroot kver t0 fs fsbs sigs drives plan hd
 	t0=$(date +%s)
 	W=$WORK/$suite
 	mkdir -p "$W"
@@ -177,12 +181,13 @@ run_kernel() {
 	mk_keys
 
 	FSLIST=
-	while read -r fs fsbs sigs sets; do
-		FSLIST="$FSLIST $fs"
-		echo "$fsbs" >"$W/fsbs-$fs"
-		# shellcheck disable=SC2086
-		build_fs "$fs" "$fsbs" "$sigs" $sets
-	done < <(fs_plan "$kver")
+	[ "$MBVK_PARTS" = hostile ] ||
+		while read -r fs fsbs sigs sets; do
+			FSLIST="$FSLIST $fs"
+			echo "$fsbs" >"$W/fsbs-$fs"
+			# shellcheck disable=SC2086
+			build_fs "$fs" "$fsbs" "$sigs" $sets
+		done < <(fs_plan "$kver")
 	mbvk_log "$suite: test trees and images built ($(($(date +%s) - t0)) s)"
 
 	if [ $mode = kernel ]; then
@@ -212,9 +217,12 @@ run_kernel() {
 		for fs in $FSLIST; do fsck_check "$fs" s; done
 	else
 		for fs in $FSLIST; do mbverity_enable_all "$fs"; done
-		build_xdesc
-		# mkfs and enable --all have no stand-in in fake-mbverity.sh.
-		if [ $self_test = 0 ]; then
+		[ "$MBVK_PARTS" = hostile ] || build_xdesc
+		# mkfs, enable --all and the hostile images have no stand-in in
+		# fake-mbverity.sh.
+		if [ $self_test = 0 ] && [ "$MBVK_PARTS" = hostile ]; then
+			build_hostile
+		elif [ $self_test = 0 ]; then
 			gen_tree
 			case $kver in
 			6.1.*)
@@ -227,6 +235,7 @@ run_kernel() {
 				;;
 			esac
 			build_ecsig
+			build_hostile
 		fi
 	fi
 	mbvk_log "$suite: subject images made verity ($(($(date +%s) - t0)) s)"
@@ -272,6 +281,12 @@ run_kernel() {
 			echo "g_umount umount:xdesc /mnt/xdesc"
 			drives+=(-drive "file=$W/xdesc/xc.img,if=virtio,format=raw,snapshot=on")
 		fi
+		# Issue 12's hostile images, unsigned: before require_signatures=1.
+		for hd in "$W"/hx/*/; do
+			[ -s "$hd/plan" ] || continue
+			cat "$hd/plan"
+			drives+=(-drive "$(cat "$hd/drive")")
+		done
 		echo "dmesg_mark"
 		for fs in $FSLIST; do sig_checks "$fs"; done
 		[ -z "$FSLIST" ] || echo "g_dmesg_clean dmesg:sig"
@@ -299,6 +314,7 @@ run_kernel() {
 		fsck_check "$fs" r
 		layout_checks "$fs" "$(cat "$W/fsbs-$fs")"
 	done
+	hostile_fsck_after
 	mbvk_log "$suite: layout compared ($(($(date +%s) - t0)) s)"
 	echo "$(($(date +%s) - t0))" >"$W/seconds"
 }
