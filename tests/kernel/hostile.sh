@@ -122,11 +122,11 @@ hx_outside_meta() {
 	fi
 }
 
-# hx_meta_extents PATH SIZE: how many extents hold PATH's blocks from
+# hx_meta_extents PATH SIZE FSBS: how many extents hold PATH's blocks from
 # round_up(SIZE, 64K) on (the verity metadata), and the extent tree depth.
 hx_meta_extents() {
 	local start
-	start=$((($2 + 65535) / 65536 * 65536 / 4096))
+	start=$((($2 + 65535) / 65536 * 65536 / $3))
 	debugfs -R "ex $1" "$HD/img" 2>/dev/null | awk -v s="$start" '
 		{ gsub("/", " ") }
 		$1 ~ /^[0-9]+$/ { if ($2 > d) d = $2 }
@@ -248,32 +248,41 @@ hx_quota() {
 	hx_guest rw
 }
 
-# 5. Metadata in dozens of extents (fixtures_alloc.sh: an 8 MiB /victim
-# with SHA-512 needs 34 blocks; 48 single free blocks): an extent tree of
-# depth >= 1.
+# 5. Metadata in many extents (fixtures_alloc.sh: single free blocks right
+# after /victim). hx_many_runs NAME LABEL FSBS FSSIZE VICTIM HOLES MINEXT
+# MINDEPTH TREE_OPTIONS...: the metadata must take >= MINEXT extents, the
+# extent tree a depth >= MINDEPTH.
 hx_many_runs() {
-	local n depth p
-	hx_start many_runs hruns alloc_fx_many_runs 4096 32M 8388608 48
-	hx_expect /victim v --hash-alg=sha512
-	for p in /s2 /s48 /s96; do hx_expect "$p" p; done
-	hx_enable /victim --hash-alg=sha512
-	read -r n depth <<<"$(hx_meta_extents /victim "$(stat -c %s "$HD/orig/victim")")"
-	if [ "$n" -ge 24 ] && [ "$depth" -ge 1 ]; then hok shape:hx-many_runs; else
-		hfail shape:hx-many_runs "metadata in $n extents, tree depth $depth (want >= 24, >= 1)"
+	local name=$1 label=$2 bs=$3 size=$4 vsize=$5 holes=$6 minext=$7 mindepth=$8 n depth p
+	shift 8
+	hx_start "$name" "$label" alloc_fx_many_runs "$bs" "$size" "$vsize" "$holes"
+	hx_expect /victim v "$@"
+	for p in /s2 "/s$holes" "/s$((2 * holes))"; do hx_expect "$p" p; done
+	hx_enable /victim "$@"
+	read -r n depth <<<"$(hx_meta_extents /victim "$vsize" "$bs")"
+	if [ "$n" -ge "$minext" ] && [ "$depth" -ge "$mindepth" ]; then hok "shape:hx-$name"; else
+		hfail "shape:hx-$name" "metadata in $n extents, tree depth $depth (want >= $minext, >= $mindepth)"
 	fi
-	hx_fsck fsck:hx-many_runs
-	hx_outside_meta outside-meta:hx-many_runs /victim
+	hx_fsck "fsck:hx-$name"
+	hx_outside_meta "outside-meta:hx-$name" /victim
 	hx_guest
 }
 
-# build_hostile: every hostile image, host checks, $W/hx/*/{plan,drive}.
+# build_hostile KVER: every hostile image, host checks, $W/hx/*/{plan,drive}.
 build_hostile() {
 	hx_fragmented
 	hx_meta_free
 	hx_refused orphan horphan fx_state_orphan
 	hx_refused orphan_file horphanf fx_state_orphan_file
 	hx_quota
-	hx_many_runs
+	# An 8 MiB file, SHA-512: 34 metadata blocks in 48 single free blocks.
+	hx_many_runs many_runs hruns 4096 32M 8388608 48 24 1 --hash-alg=sha512
+	# 1 KiB blocks (Linux 6.3+ takes 1 KiB tree blocks): a 6 MiB file,
+	# SHA-512, 412 metadata blocks, more than a depth-1 tree holds.
+	case $1 in
+	6.1.*) ;;
+	*) hx_many_runs many_runs_1k hruns1k 1024 20M 6291456 440 337 2 --hash-alg=sha512 --block-size=1024 ;;
+	esac
 }
 
 # hostile_fsck_after: host checks of the images the kernel wrote to.

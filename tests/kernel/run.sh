@@ -221,7 +221,7 @@ run_kernel() {
 		# mkfs, enable --all and the hostile images have no stand-in in
 		# fake-mbverity.sh.
 		if [ $self_test = 0 ] && [ "$MBVK_PARTS" = hostile ]; then
-			build_hostile
+			build_hostile "$kver"
 		elif [ $self_test = 0 ]; then
 			gen_tree
 			case $kver in
@@ -235,7 +235,7 @@ run_kernel() {
 				;;
 			esac
 			build_ecsig
-			build_hostile
+			build_hostile "$kver"
 		fi
 	fi
 	mbvk_log "$suite: subject images made verity ($(($(date +%s) - t0)) s)"
