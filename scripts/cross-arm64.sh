@@ -120,6 +120,34 @@ for impl in $impls; do
 	run_tests SH $each_sh
 done
 unset MBV_IMPL
+# The run-time choice itself: a Cortex-A53 has HWCAP_SHA2 but no
+# HWCAP_SHA512 (test_hash_impls checks usability against its own getauxval,
+# and the automatic choice); masking both leaves the OpenSSL fallback.
+expect_version() { # expect_version SHA256-NAME SHA512-NAME QEMU-ARGS...
+	want="(sha256: $1, sha512: $2)"
+	shift 2
+	got=$(qemu-aarch64-static "$@" "$builddir/programs/mbverity" --version)
+	case $got in
+	*"$want") ;;
+	*) echo "mbverity: qemu $* chose '$got', not $want" >&2; exit 1 ;;
+	esac
+}
+if [ "${impls#ce_}" != "$impls" ]; then
+	echo "cross-arm64: -cpu cortex-a53 (SHA2, no SHA512)"
+	expect_version ce_x2 openssl -cpu cortex-a53
+	qemu-aarch64-static -cpu cortex-a53 "$builddir/tests/test_hash_impls" \
+		>"$builddir/a53.log" 2>&1 || { cat "$builddir/a53.log"; exit 1; }
+	grep -q 'sha512 ce_x1 *lanes  1 NOT usable' "$builddir/a53.log" ||
+		{ cat "$builddir/a53.log"; echo "mbverity: SHA-512 kernels usable on a Cortex-A53" >&2; exit 1; }
+fi
+echo "cross-arm64: MBV_DISABLE_CPU_FEATURES=sha2,sha512"
+(
+	MBV_DISABLE_CPU_FEATURES=sha2,sha512
+	export MBV_DISABLE_CPU_FEATURES
+	expect_version openssl openssl -cpu max
+	qemu-aarch64-static -cpu max "$builddir/tests/test_hash_impls" \
+		>"$builddir/masked.log" 2>&1 || { cat "$builddir/masked.log"; exit 1; }
+)
 # Issue 15: digest --threads=2 of a 10-byte file was reported to hang here.
 printf '0123456789' >"$builddir/ten-bytes"
 i=0
