@@ -51,10 +51,11 @@ struct enable_ctx {
 	/* MBV_EXT4_ENABLE_BATCH: no flush between the steps; the caller's close writes all. */
 	bool batch;
 
-	/* Extent leaves replaced by converted copies (depth 1; see copy_leaves()). */
-	blk64_t old_leaf[4], new_leaf[4];
-	size_t n_copied;
-	blk64_t failed_leaf;		/* the leaf copy_leaves() could not copy */
+	/* Extent tree blocks replaced by converted copies (see copy_tree()). */
+	blk64_t *old_blk, *new_blk;
+	size_t n_copied, cap_copied;
+	uint8_t saved_iblock[EXT2_N_BLOCKS * 4];	/* i_block before the copies */
+	blk64_t failed_blk;		/* the block copy_tree() could not copy */
 
 	/* The filesystem's own blocks, and the blocks set aside for extent tree growth. */
 	const struct mbv_e4_zone *zone;
@@ -298,21 +299,21 @@ static unsigned int extent_depth(const struct ext4_file *f)
 }
 
 /*
- * New extent tree blocks that appending @n extents may take, at most: at
- * each level, new nodes left half full by splits plus the split of the
- * node already there, up to the root (which holds four entries and may
- * grow a level); and up to four leaf copies at depth 1 (copy_leaves()).
+ * Extent tree blocks that appending @n extents may take, at most: at each
+ * level, new nodes left half full by splits plus the split of the node
+ * already there, up to the root (which holds four entries and may grow a
+ * level); and as many again for the converted copies (copy_tree()).
  */
 static uint64_t extent_blocks_bound(const struct ext4_file *f, uint64_t n)
 {
-	uint64_t half = (f->bs - 12) / 12 / 2, e = n, total = 4;
+	uint64_t half = (f->bs - 12) / 12 / 2, e = n, total = 0;
 	unsigned int level, depth = extent_depth(f);
 
 	for (level = 0; level < 6 && (level <= depth || e > 4); level++) {
 		e = (e + half - 1) / half + 1;
 		total += e;
 	}
-	return total > EXTENT_SLACK ? total : EXTENT_SLACK;
+	return 2 * total > EXTENT_SLACK ? 2 * total : EXTENT_SLACK;
 }
 
 /*
@@ -438,29 +439,6 @@ static errcode_t map_run(ext2_extent_handle_t h, uint64_t lblk, blk64_t pblk,
 	return 0;
 }
 
-/* Turn the metadata's unwritten extents into written ones through @h. */
-static errcode_t convert_extents(ext2_extent_handle_t h, uint64_t from, uint64_t end)
-{
-	struct ext2fs_extent e;
-	errcode_t r;
-
-	while (from < end) {
-		r = ext2fs_extent_goto(h, from);
-		if (!r)
-			r = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
-		if (r)
-			return r;
-		if (e.e_lblk != from || !(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
-			return EXT2_ET_EXTENT_LEAF_BAD;
-		e.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
-		r = ext2fs_extent_replace(h, 0, &e);
-		if (r)
-			return r;
-		from += e.e_len;
-	}
-	return 0;
-}
-
 /*
  * The same for a tree that lives in the inode, on the in-memory i_block
  * only, so that the caller writes it with the flag in one inode write.
@@ -483,104 +461,158 @@ static errcode_t convert_in_inode(struct ext4_file *f, uint64_t from)
 	return 0;
 }
 
-/* eh_depth of the extent header in i_block: 0 when every extent is in the inode. */
-/* Point the inode's index entry for leaf @from at leaf @to (depth 1). */
-static void repoint_leaf(struct ext4_file *f, blk64_t from, blk64_t to)
-{
-	uint8_t *ib = (uint8_t *)f->inode.i_block;
-	unsigned int i, n = get_le16(ib + 2);
-
-	for (i = 0; i < n && i < 4; i++) {
-		uint8_t *x = ib + 12 + 12 * i;
-
-		if ((get_le32(x + 4) | (blk64_t)get_le16(x + 8) << 32) == from) {
-			put_le32(x + 4, (uint32_t)to);
-			put_le16(x + 8, (uint16_t)(to >> 32));
-		}
-	}
-}
-
-/* Give back the copies (the inode keeps pointing at the old leaves). */
+/* Give back the copies: the inode points at the old blocks again. */
 static void drop_copies(struct enable_ctx *c)
 {
+	memcpy(c->f->inode.i_block, c->saved_iblock, sizeof(c->saved_iblock));
 	while (c->n_copied) {
 		c->n_copied--;
-		repoint_leaf(c->f, c->new_leaf[c->n_copied], c->old_leaf[c->n_copied]);
-		ext2fs_block_alloc_stats2(c->f->fs, c->new_leaf[c->n_copied], -1);
+		ext2fs_block_alloc_stats2(c->f->fs, c->new_blk[c->n_copied], -1);
 	}
 }
 
-/* Free the old leaves once the inode points at the copies. */
-static void free_old_leaves(struct enable_ctx *c)
+/* Free the old blocks once the inode points at the copies. */
+static void free_old_blocks(struct enable_ctx *c)
 {
 	while (c->n_copied) {
 		c->n_copied--;
-		ext2fs_block_alloc_stats2(c->f->fs, c->old_leaf[c->n_copied], -1);
+		ext2fs_block_alloc_stats2(c->f->fs, c->old_blk[c->n_copied], -1);
 	}
+}
+
+static errcode_t add_copy(struct enable_ctx *c, blk64_t old, blk64_t copy)
+{
+	if (c->n_copied == c->cap_copied) {
+		size_t cap = c->cap_copied ? 2 * c->cap_copied : 8;
+		blk64_t *o = realloc(c->old_blk, cap * sizeof(*o)), *n;
+
+		if (!o)
+			return EXT2_ET_NO_MEMORY;
+		c->old_blk = o;
+		n = realloc(c->new_blk, cap * sizeof(*n));
+		if (!n)
+			return EXT2_ET_NO_MEMORY;
+		c->new_blk = n;
+		c->cap_copied = cap;
+	}
+	c->old_blk[c->n_copied] = old;
+	c->new_blk[c->n_copied++] = copy;
+	return 0;
+}
+
+/* The child block of index entry @x. */
+static blk64_t index_child(const uint8_t *x)
+{
+	return get_le32(x + 4) | (blk64_t)get_le16(x + 8) << 32;
+}
+
+static void set_index_child(uint8_t *x, blk64_t b)
+{
+	put_le32(x + 4, (uint32_t)b);
+	put_le16(x + 8, (uint16_t)(b >> 32));
 }
 
 /*
- * Depth 1: the metadata extents sit in leaf blocks, their index in the
- * inode.  Converting a leaf in place before the inode gets the flag leaves,
- * for a moment, written extents past EOF on a plain file, which e2fsck -p
- * does not repair.  So each leaf holding unwritten extents from @from on is
- * copied, converted, to a new block, and the caller's one inode write both
- * points the index at the copies and sets the flag.  The copies are on
- * disk and counted before; the old leaves are freed after.
+ * Copy tree block @blk (of eh_depth @depth) if anything under it holds an
+ * unwritten extent from @from on: a leaf converted, an index node pointing
+ * at its children's copies.  Children are written before their parent, so
+ * a copy on disk is always complete.  *@out: the copy, or @blk unchanged.
  */
-static errcode_t copy_leaves(struct enable_ctx *c, uint64_t from)
+static errcode_t copy_node(struct enable_ctx *c, blk64_t blk, unsigned int depth, uint64_t from,
+			   blk64_t *out)
 {
-	struct ext4_file *f = c->f;
-	ext2_filsys fs = f->fs;
-	uint8_t *ib = (uint8_t *)f->inode.i_block, *buf = NULL;
-	unsigned int i, j, n = get_le16(ib + 2);
+	ext2_filsys fs = c->f->fs;
+	uint8_t *buf;
+	unsigned int i, m;
+	bool changed = false;
 	errcode_t r;
 
-	if (get_le16(ib) != 0xf30a || n > 4)
-		return EXT2_ET_EXTENT_HEADER_BAD;
+	*out = blk;
 	r = ext2fs_get_mem(fs->blocksize, &buf);
-	for (i = 0; !r && i < n; i++) {
-		uint8_t *x = ib + 12 + 12 * i;
-		blk64_t old = get_le32(x + 4) | (blk64_t)get_le16(x + 8) << 32, copy;
-		unsigned int m;
-		bool changed = false;
+	if (r)
+		return r;
+	c->failed_blk = blk;
+	r = io_channel_read_blk64(fs->io, blk, 1, buf);
+	if (r)
+		goto out;
+	m = get_le16(buf + 2);
+	if (get_le16(buf) != 0xf30a || get_le16(buf + 6) != depth ||
+	    12 + 12 * (size_t)m > fs->blocksize) {
+		r = EXT2_ET_EXTENT_HEADER_BAD;
+		goto out;
+	}
+	for (i = 0; i < m && !r; i++) {
+		uint8_t *x = buf + 12 + 12 * i;
+		uint16_t len = get_le16(x + 4);
+		blk64_t copy;
 
-		if (i + 1 < n && get_le32(x + 12) <= from)
-			continue;	/* the next leaf starts before the metadata */
-		c->failed_leaf = old;
-		r = io_channel_read_blk64(fs->io, old, 1, buf);
-		if (r)
-			break;
-		m = get_le16(buf + 2);
-		if (get_le16(buf) != 0xf30a || get_le16(buf + 6) != 0 ||
-		    12 + 12 * (size_t)m > fs->blocksize) {
-			r = EXT2_ET_EXTENT_HEADER_BAD;
-			break;
-		}
-		for (j = 0; j < m; j++) {
-			uint8_t *e = buf + 12 + 12 * j;
-			uint16_t len = get_le16(e + 4);
-
-			if (get_le32(e) >= from && len > EXT_INIT_MAX_LEN) {
-				put_le16(e + 4, (uint16_t)(len - EXT_INIT_MAX_LEN));
+		if (depth == 0) {
+			/* ee_len above 32768 marks an unwritten extent. */
+			if (get_le32(x) >= from && len > EXT_INIT_MAX_LEN) {
+				put_le16(x + 4, (uint16_t)(len - EXT_INIT_MAX_LEN));
 				changed = true;
 			}
-		}
-		if (!changed)
 			continue;
-		r = mbv_e4_pool_take(&c->pool, &copy) ? EXT2_ET_BLOCK_ALLOC_FAIL : 0;
-		if (!r)
-			r = ext2fs_extent_block_csum_set(fs, f->ino, (struct ext3_extent_header *)buf);
-		if (!r)
-			r = io_channel_write_blk64(fs->io, copy, 1, buf);
-		if (r)
-			break;
-		ext2fs_block_alloc_stats2(fs, copy, +1);
-		c->old_leaf[c->n_copied] = old;
-		c->new_leaf[c->n_copied++] = copy;
-		repoint_leaf(f, old, copy);
+		}
+		if (i + 1 < m && get_le32(x + 12) <= from)
+			continue;	/* the next child starts before the metadata */
+		r = copy_node(c, index_child(x), depth - 1, from, &copy);
+		if (!r && copy != index_child(x)) {
+			set_index_child(x, copy);
+			changed = true;
+		}
 	}
+	if (r || !changed)
+		goto out;
+	c->failed_blk = blk;
+	r = mbv_e4_pool_take(&c->pool, out) ? EXT2_ET_BLOCK_ALLOC_FAIL : 0;
+	if (!r)
+		r = ext2fs_extent_block_csum_set(fs, c->f->ino, (struct ext3_extent_header *)buf);
+	if (!r)
+		r = io_channel_write_blk64(fs->io, *out, 1, buf);
+	if (!r) {
+		ext2fs_block_alloc_stats2(fs, *out, +1);
+		r = add_copy(c, blk, *out);
+		if (r)
+			ext2fs_block_alloc_stats2(fs, *out, -1);
+	}
+	if (r)
+		*out = blk;
+out:
 	ext2fs_free_mem(&buf);
+	return r;
+}
+
+/*
+ * The metadata extents sit in extent tree blocks.  Converting them in place
+ * before the inode gets the flag would leave, for a moment, written extents
+ * past EOF on a plain file, which e2fsck -p does not repair (and e2fsck -fy
+ * "repairs" by dropping the whole subtree, data included).  So every block
+ * on the way to an unwritten extent from @from on is copied, converted, to
+ * a new block (copy_node()), and the caller's one inode write both points
+ * the root at the copies and sets the flag.  The copies are on disk and
+ * counted before; the old blocks are freed after.
+ */
+static errcode_t copy_tree(struct enable_ctx *c, uint64_t from)
+{
+	struct ext4_file *f = c->f;
+	uint8_t *ib = (uint8_t *)f->inode.i_block;
+	unsigned int i, n = get_le16(ib + 2), depth = get_le16(ib + 6);
+	errcode_t r = 0;
+
+	if (get_le16(ib) != 0xf30a || n > 4 || !depth || depth > 5)
+		return EXT2_ET_EXTENT_HEADER_BAD;
+	memcpy(c->saved_iblock, f->inode.i_block, sizeof(c->saved_iblock));
+	for (i = 0; i < n && !r; i++) {
+		uint8_t *x = ib + 12 + 12 * i;
+		blk64_t copy;
+
+		if (i + 1 < n && get_le32(x + 12) <= from)
+			continue;
+		r = copy_node(c, index_child(x), depth - 1, from, &copy);
+		if (!r)
+			set_index_child(x, copy);
+	}
 	if (!r)
 		r = order_point(c);
 	if (r)
@@ -644,19 +676,11 @@ static int commit_blocks(struct enable_ctx *c)
 		if (extent_depth(f) == 0) {
 			what = "cannot mark the metadata extents written in the inode";
 			r = convert_in_inode(f, c->meta_lblk);
-		} else if (extent_depth(f) == 1) {
-			r = copy_leaves(c, c->meta_lblk);
-			snprintf(leaf_what, sizeof(leaf_what), "cannot copy extent leaf block %llu",
-				 (unsigned long long)c->failed_leaf);
-			what = leaf_what;
 		} else {
-			/* Deeper trees (over 4 leaves of extents) are converted in place. */
-			what = "cannot mark the metadata extents written in the extent tree";
-			r = convert_extents(h, c->meta_lblk, c->end_lblk);
-			if (!r) {
-				what = "cannot flush the extent tree blocks";
-				r = order_point_io(c);
-			}
+			r = copy_tree(c, c->meta_lblk);
+			snprintf(leaf_what, sizeof(leaf_what), "cannot copy extent tree block %llu",
+				 (unsigned long long)c->failed_blk);
+			what = leaf_what;
 		}
 	}
 	if (h)
@@ -672,17 +696,17 @@ static int commit_blocks(struct enable_ctx *c)
 		}
 	}
 	if (!r && c->n_copied) {
-		free_old_leaves(c);
+		free_old_blocks(c);
 		r = order_point(c);
 		if (r)	/* the file is verity; the old leaves stay marked in use */
 			return mbv_e4_fail(f, mbv_e4_errno(r), "cannot free the old extent "
-					   "leaves: %s (e2fsck -p repairs it)", mbv_e4_strerror(r));
+					   "tree blocks: %s (e2fsck -p repairs it)", mbv_e4_strerror(r));
 	}
 	if (!r)
 		return 0;
 	f->inode.i_flags &= ~EXT4_VERITY_INODE_FL;
 	/* The inode in memory points at the copies: the old leaves go. */
-	free_old_leaves(c);
+	free_old_blocks(c);
 undo:
 	/* Unmap what was mapped (freeing it), free what was not. */
 	mbv_e4_fail(f, mbv_e4_errno(r), "%s: %s", what, mbv_e4_strerror(r));
@@ -771,6 +795,8 @@ static void free_ctx(struct enable_ctx *c)
 		free(c->part[i].buf);
 	free(c->runs);
 	free(c->wbuf);
+	free(c->old_blk);
+	free(c->new_blk);
 }
 
 int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
