@@ -4,7 +4,8 @@
 set -eu
 packages="build-essential autoconf automake libtool pkg-config nasm check libext2fs-dev
 e2fsprogs libssl-dev openssl fsverity qemu-system-x86 busybox-static keyutils
-kmod cpio xz-utils zstd time bc valgrind clang libclang-rt-14-dev libipsec-mb-dev"
+kmod cpio xz-utils zstd time bc valgrind clang libclang-rt-14-dev libipsec-mb-dev groff-base
+debhelper lintian"
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 missing=

@@ -58,6 +58,10 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
 scripts/cross-arm64.sh
 # Each fuzz target (clang's libFuzzer, ASan+UBSan) for a short fixed time.
 make -C build fuzz FUZZ_SECONDS=25
+# The release: make distcheck, README's quick start from the tarball, and the
+# Debian packages (nocheck: the tests ran above), installed and run.
+scripts/release.sh
+DEB_BUILD_OPTIONS=nocheck scripts/deb.sh
 # The proof: Debian's kernels under qemu read the images mbverity made.
 make -C build check-kernel
 echo "mbverity: all tests passed"

@@ -23,6 +23,7 @@ for f in "$bindir/mbverity" "$includedir/mbverity.h" "$pkgconfigdir/mbverity.pc"
 	[ -f "$root$f" ] || fail "$root$f not installed"
 done
 ls "$root$libdir"/libmbverity.so.[0-9]* >/dev/null 2>&1 || fail "no $root$libdir/libmbverity.so.N"
+[ -f "$root$mandir/man1/mbverity.1" ] || fail "$root$mandir/man1/mbverity.1 not installed"
 
 # The sysroot maps the .pc file's paths under DESTDIR (empty for distcheck).
 PKG_CONFIG_PATH=$root$pkgconfigdir PKG_CONFIG_SYSROOT_DIR=$root
