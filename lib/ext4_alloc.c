@@ -308,8 +308,12 @@ int mbv_e4_system_zone(ext2_filsys fs, const struct mbv_e4_zone **zone, struct m
 	struct fs_priv *p = fs->priv_data;
 	int err;
 
-	if (!p || (p->magic != FS_PRIV_MAGIC &&
-		   (p->magic & MBV_E4_PRIV_MAGIC_MASK) == MBV_E4_PRIV_MAGIC)) {
+	/*
+	 * Only an image mbv_ext4_open() opened (its lock is there) is sure to
+	 * reach mbv_e4_fs_priv_free(); for any other, cache nothing.
+	 */
+	if (p && p->magic != FS_PRIV_MAGIC &&
+	    (p->magic & MBV_E4_PRIV_MAGIC_MASK) == MBV_E4_PRIV_MAGIC) {
 		struct fs_priv *n = calloc(1, sizeof(*n));
 
 		if (!n)
@@ -318,8 +322,8 @@ int mbv_e4_system_zone(ext2_filsys fs, const struct mbv_e4_zone **zone, struct m
 		n->under = p;
 		fs->priv_data = p = n;
 	}
-	if (p->magic != FS_PRIV_MAGIC) {
-		/* The caller's own priv_data: build the zone for this call only. */
+	if (!p || p->magic != FS_PRIV_MAGIC) {
+		/* Opened by the caller: build the zone for this call only. */
 		err = zone_build(fs, tmp, error, error_ctx);
 		*zone = err ? NULL : tmp;
 		return err;

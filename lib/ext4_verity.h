@@ -265,8 +265,8 @@ struct mbv_e4_zone {
 /*
  * The zone of @fs, built on first use and kept in fs->priv_data, wrapping
  * what mbverity had there (the image lock); mbv_e4_fs_priv_free(), which
- * mbv_ext4_close() calls first, puts that back.  If the caller uses
- * priv_data itself, the zone is built into @tmp for this call: free
+ * mbv_ext4_close() calls first, puts that back.  For an image the caller
+ * opened itself, the zone is built into @tmp for this call: free
  * tmp->rs afterwards (always safe: it is zeroed otherwise).
  */
 int mbv_e4_system_zone(ext2_filsys fs, const struct mbv_e4_zone **zone, struct mbv_e4_zone *tmp,
