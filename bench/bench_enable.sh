@@ -36,7 +36,7 @@ while [ $i -lt "$runs" ]; do
 	t0=$(now)
 	"$mbverity" digest "$work/src/data" >"$work/digest.out"
 	t1=$(now)
-	"$mbverity" enable "$work/img" /data
+	"$mbverity" enable --image="$work/img" /data
 	t2=$(now)
 
 	d=$(echo "$t1 - $t0" | bc)
@@ -48,7 +48,7 @@ done
 
 # The enabled file must measure as the digest says.
 want=$(cut -d' ' -f1 "$work/digest.out")
-got=$("$mbverity" measure "$work/img" /data | cut -d' ' -f1)
+got=$("$mbverity" measure --image="$work/img" /data | cut -d' ' -f1)
 [ "$want" = "$got" ] || { echo "bench_enable: measure $got != digest $want" >&2; exit 1; }
 
 ratio=$(echo "scale=3; $best_enable / $best_digest" | bc)

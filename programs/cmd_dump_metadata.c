@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* mbverity dump_metadata: what FS_IOC_READ_VERITY_METADATA would return, from an image. */
+/* mbverity dump_metadata: FS_IOC_READ_VERITY_METADATA of a live file, or the same from an image. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "live.h"
 #include "utils.h"
 
 static const char dump_usage[] =
-	"mbverity dump_metadata merkle_tree|descriptor|signature IMAGE PATH\n"
+	"mbverity dump_metadata merkle_tree|descriptor|signature FILE\n"
+	"       [--offset=OFFSET --length=LENGTH]\n"
+	"   or: mbverity dump_metadata merkle_tree|descriptor|signature --image=IMAGE PATH\n"
 	"       [--offset=OFFSET] [--length=LENGTH]";
 
 #define DUMP_CHUNK (1024 * 1024)
@@ -19,11 +22,13 @@ int cmd_dump_metadata(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "offset", required_argument, NULL, OPT_OFFSET },
 		{ "length", required_argument, NULL, OPT_LENGTH },
+		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct struct_ext2_filsys *fs = NULL;
-	struct image_msg m;
+	struct image_msg m = { NULL, NULL };
+	bool offset_given = false, length_given = false;
 	uint64_t offset = 0, length = UINT64_MAX;
 	uint8_t *buf = NULL;
 	uint32_t ino;
@@ -32,12 +37,21 @@ int cmd_dump_metadata(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_OFFSET:
+			if (offset_given)
+				return usage_error(dump_usage, "--offset can only be given once");
 			if (!parse_u64(optarg, &offset))
 				return usage_error(dump_usage, "invalid offset '%s'", optarg);
+			offset_given = true;
 			break;
 		case OPT_LENGTH:
+			if (length_given)
+				return usage_error(dump_usage, "--length can only be given once");
 			if (!parse_u64(optarg, &length))
 				return usage_error(dump_usage, "invalid length '%s'", optarg);
+			length_given = true;
+			break;
+		case OPT_IMAGE:
+			m.image = optarg;
 			break;
 		case OPT_HELP:
 			printf("usage: %s\n", dump_usage);
@@ -46,8 +60,11 @@ int cmd_dump_metadata(int argc, char **argv)
 			return usage_error(dump_usage, "bad option");
 		}
 	}
-	if (argc - optind != 3)
-		return usage_error(dump_usage, "need TYPE, IMAGE and PATH");
+	if (!m.image && argc - optind == 3)
+		return usage_error(dump_usage, "dump_metadata takes TYPE FILE; for a file inside an ext4 image: "
+				   "--image=%s %s", argv[optind + 1], argv[optind + 2]);
+	if (argc - optind != 2)
+		return usage_error(dump_usage, m.image ? "need TYPE and PATH" : "need TYPE and FILE");
 	if (strcmp(argv[optind], "merkle_tree") == 0)
 		type = MBV_METADATA_MERKLE_TREE;
 	else if (strcmp(argv[optind], "descriptor") == 0)
@@ -56,8 +73,12 @@ int cmd_dump_metadata(int argc, char **argv)
 		type = MBV_METADATA_SIGNATURE;
 	else
 		return usage_error(dump_usage, "unknown metadata type '%s'", argv[optind]);
-	m.image = argv[optind + 1];
-	m.path = NULL;
+	if (!m.image) {
+		/* As fsverity: one read of exactly that range, or the whole item. */
+		if (offset_given != length_given)
+			return usage_error(dump_usage, "--offset and --length go together");
+		return live_dump_metadata(type, argv[optind + 1], offset_given, offset, length);
+	}
 	buf = malloc(DUMP_CHUNK);
 	if (!buf) {
 		error_msg("out of memory");
@@ -65,7 +86,7 @@ int cmd_dump_metadata(int argc, char **argv)
 	}
 	if (mbv_ext4_open(m.image, 0, &fs, image_error, &m) != 0)
 		goto out;
-	m.path = argv[optind + 2];
+	m.path = argv[optind + 1];
 	if (mbv_ext4_lookup(fs, m.path, &ino, image_error, &m) != 0)
 		goto out;
 	while (length) {

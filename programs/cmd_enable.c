@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* mbverity enable: put fs-verity on files inside an ext4 image, offline. */
+/* mbverity enable: fs-verity on a live file by the kernel, or on files inside an ext4 image, offline. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,14 +10,17 @@
 
 #include "commands.h"
 #include "enable_session.h"
+#include "live.h"
 #include "utils.h"
 
 static const char enable_usage[] =
-	"mbverity enable IMAGE PATH... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
-	"       [--salt=SALT] [--signature=SIGFILE [--cert=PEM] | --key=PEM --cert=PEM]\n"
+	"mbverity enable FILE [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
+	"       [--salt=SALT] [--signature=SIGFILE | --key=PEM --cert=PEM] [--threads=N]\n"
+	"   or: mbverity enable --image=IMAGE PATH... [tree options]\n"
+	"       [--signature=SIGFILE [--cert=PEM] | --key=PEM --cert=PEM]\n"
 	"       [--set-feature] [--threads=N]\n"
-	"   or: mbverity enable --all IMAGE [tree options] [--key=PEM --cert=PEM]\n"
-	"       [--threads=N] [--quiet]";
+	"   or: mbverity enable --all --image=IMAGE (or --all IMAGE) [tree options]\n"
+	"       [--key=PEM --cert=PEM] [--threads=N] [--quiet]";
 
 void image_error(void *ctx, const char *msg)
 {
@@ -116,6 +119,7 @@ int cmd_enable(int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -128,7 +132,8 @@ int cmd_enable(int argc, char **argv)
 	int image_fd = -1;
 	struct tree_options t;
 	struct image_msg m;
-	const char *sig_path = NULL, *image, *key = NULL, *cert = NULL;
+	const char *sig_path = NULL, *image = NULL, *key = NULL, *cert = NULL;
+	char **paths;
 	uint8_t **sigs = NULL;	/* per file, made before any write (--key) */
 	size_t *sig_sizes = NULL;
 	uint8_t *sig = NULL;
@@ -154,6 +159,7 @@ int cmd_enable(int argc, char **argv)
 		case OPT_SET_FEATURE: set_feature = true; break;
 		case OPT_ALL: all = true; break;
 		case OPT_QUIET: quiet = true; break;
+		case OPT_IMAGE: image = optarg; break;
 		case OPT_THREADS:
 			if (!parse_threads(optarg, &threads))
 				return 2;
@@ -171,17 +177,37 @@ int cmd_enable(int argc, char **argv)
 		return usage_error(enable_usage, "--cert goes with --key, or checks --signature");
 	if (key && sig_path)
 		return usage_error(enable_usage, "--signature does not go with --key");
-	if (all)
-		return enable_all_files(argc - optind == 1 ? argv[optind] : NULL, &t,
-					sig_path, set_feature, key, cert, threads, quiet);
-	if (argc - optind < 2)
-		return usage_error(enable_usage, "need an IMAGE and at least one PATH");
+	if (all) {
+		if (image && argc - optind)
+			return usage_error(enable_usage, "--all takes no PATH");
+		return enable_all_files(image ? image : argc - optind == 1 ? argv[optind] : NULL,
+					&t, sig_path, set_feature, key, cert, threads, quiet);
+	}
+	if (!image) {
+		/* A live file, as fsverity enable; the image form is never guessed. */
+		if (argc - optind > 1)
+			return usage_error(enable_usage, "enable takes one FILE; for files inside an "
+					   "ext4 image: enable --image=%s PATH...", argv[optind]);
+		if (argc - optind < 1)
+			return usage_error(enable_usage, "need a FILE");
+		if (set_feature || quiet)
+			return usage_error(enable_usage, "--set-feature and --quiet go with --image");
+		if (cert && !key)
+			return usage_error(enable_usage, "--cert checks --signature with --image only; "
+					   "the kernel checks a live file's signature");
+		/* The kernel judges the tree parameters, as with fsverity; we only to sign. */
+		if (key && check_tree_options(&t) != 0)
+			return 2;
+		return live_enable(argv[optind], &t, sig_path, key, cert, threads);
+	}
+	if (argc - optind < 1)
+		return usage_error(enable_usage, "--image=IMAGE needs at least one PATH");
 	if (check_tree_options(&t) != 0)
 		return 2;
-	if (sig_path && argc - optind != 2)
+	if (sig_path && argc - optind != 1)
 		return usage_error(enable_usage, "--signature takes exactly one PATH");
-	image = argv[optind];
-	n = argc - optind - 1;
+	paths = argv + optind;
+	n = argc - optind;
 	m.image = image;
 	m.path = NULL;
 
@@ -203,7 +229,7 @@ int cmd_enable(int argc, char **argv)
 		/* What the kernel would refuse at every open is refused before the image is opened. */
 		err = mbv_parse_signature(t.hash_alg, sig, sig_size, why, sizeof(why));
 		if (err) {
-			error_msg("%s: %s: signature file '%s' refused: %s", image, argv[optind + 1],
+			error_msg("%s: %s: signature file '%s' refused: %s", image, paths[0],
 				  sig_path, why);
 			goto out;
 		}
@@ -241,7 +267,7 @@ int cmd_enable(int argc, char **argv)
 	/* Check every file first, so that a bad PATH leaves the image untouched. */
 	p.flags = MBV_EXT4_ENABLE_CHECK_ONLY | (set_feature ? MBV_EXT4_ENABLE_SET_FEATURE : 0);
 	for (i = 0; i < n; i++) {
-		m.path = argv[optind + 1 + i];
+		m.path = paths[i];
 		if (stop_requested())
 			goto out;	/* nothing written yet */
 		if (mbv_ext4_lookup(fs, m.path, &inos[i], image_error, &m) != 0 ||
@@ -267,14 +293,14 @@ int cmd_enable(int argc, char **argv)
 		}
 	}
 	if (verifier) {
-		m.path = argv[optind + 1];
+		m.path = paths[0];
 		if (check_signature_first(fs, image, &p, inos[0], &m, verifier, sig_path,
 					  &image_fd, &ahead) != 0)
 			goto out;
 	}
 	p.flags &= ~MBV_EXT4_ENABLE_CHECK_ONLY;
 	for (i = 0; i < n; i++) {
-		m.path = argv[optind + 1 + i];
+		m.path = paths[i];
 		if (stop_requested()) {
 			/* Between files: those before are done, the rest untouched. */
 			error_msg("%s: stopped by %s before %s: %d files enabled, the others as they were",

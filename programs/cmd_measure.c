@@ -1,36 +1,47 @@
 /* SPDX-License-Identifier: MIT */
-/* mbverity measure: the stored fs-verity digest of files inside an ext4 image. */
+/* mbverity measure: the fs-verity digest of live files, or of files inside an ext4 image. */
 #include <getopt.h>
 
 #include "commands.h"
+#include "live.h"
 #include "utils.h"
 
-static const char measure_usage[] = "mbverity measure IMAGE PATH...";
+static const char measure_usage[] =
+	"mbverity measure FILE...\n"
+	"   or: mbverity measure --image=IMAGE PATH...";
 
 int cmd_measure(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct struct_ext2_filsys *fs;
-	struct image_msg m;
+	struct image_msg m = { NULL, NULL };
 	int opt, i, status = 0;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == OPT_IMAGE) {
+			m.image = optarg;
+			continue;
+		}
 		if (opt == OPT_HELP) {
 			printf("usage: %s\n", measure_usage);
 			return 0;
 		}
 		return usage_error(measure_usage, "bad option");
 	}
-	if (argc - optind < 2)
-		return usage_error(measure_usage, "need an IMAGE and at least one PATH");
-	m.image = argv[optind];
-	m.path = NULL;
+	if (!m.image) {
+		if (argc - optind < 1)
+			return usage_error(measure_usage, "need at least one FILE");
+		return live_measure(argc - optind, argv + optind);
+	}
+	if (argc - optind < 1)
+		return usage_error(measure_usage, "--image=IMAGE needs at least one PATH");
 	if (mbv_ext4_open(m.image, 0, &fs, image_error, &m) != 0)
 		return 1;
-	for (i = optind + 1; i < argc; i++) {
+	for (i = optind; i < argc; i++) {
 		struct mbv_ext4_verity_info info;
 		uint32_t ino;
 

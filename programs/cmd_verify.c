@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* mbverity verify: check verity files inside an ext4 image against their data. */
+/* mbverity verify: check live verity files, or those inside an ext4 image, against their data. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,10 +10,12 @@
 
 #include "ahead.h"
 #include "commands.h"
+#include "live.h"
 #include "utils.h"
 
 static const char verify_usage[] =
-	"mbverity verify IMAGE [PATH...] [--threads=N] [--quiet]\n"
+	"mbverity verify FILE... [--threads=N] [--quiet] [--cert=PEM] [--require-signatures]\n"
+	"   or: mbverity verify --image=IMAGE [PATH...] [--threads=N] [--quiet]\n"
 	"       [--cert=PEM] [--require-signatures]";
 
 struct verify_run {
@@ -221,6 +223,7 @@ int cmd_verify(int argc, char **argv)
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES },
+		{ "image", required_argument, NULL, OPT_IMAGE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -239,6 +242,7 @@ int cmd_verify(int argc, char **argv)
 		case OPT_QUIET: v.quiet = true; break;
 		case OPT_CERT: cert = optarg; break;
 		case OPT_REQUIRE_SIGNATURES: v.require_signatures = true; break;
+		case OPT_IMAGE: v.m.image = optarg; break;
 		case OPT_HELP:
 			printf("usage: %s\n", verify_usage);
 			return 0;
@@ -246,9 +250,16 @@ int cmd_verify(int argc, char **argv)
 			return usage_error(verify_usage, "bad option");
 		}
 	}
-	if (argc - optind < 1)
-		return usage_error(verify_usage, "need an IMAGE");
-	v.m.image = argv[optind];
+	if (!v.m.image) {
+		struct live_verify_options o = {
+			.threads = threads, .quiet = v.quiet, .cert = cert,
+			.require_signatures = v.require_signatures,
+		};
+
+		if (argc - optind < 1)
+			return usage_error(verify_usage, "need at least one FILE");
+		return live_verify(argc - optind, argv + optind, &o);
+	}
 	if (cert) {
 		char why[MBV_SIG_ERRBUF_SIZE];
 
@@ -272,17 +283,17 @@ int cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	v.image_fd = open(v.m.image, O_RDONLY | O_CLOEXEC);
-	if (argc - optind == 1 &&
+	if (argc == optind &&
 	    mbv_ext4_for_each_verity_file(v.fs, queue_file, &v, image_error, &v.m) != 0)
 		walk_failed = true;
-	for (i = optind + 1; i < argc; i++)
+	for (i = optind; i < argc; i++)
 		if (queue_file(&v, 0, argv[i]) != 0)
 			v.bad++;
 	while (finish_head(&v))
 		;
 	if (walk_failed)
 		v.bad++;
-	else if (argc - optind == 1 && !v.files && !v.quiet)
+	else if (argc == optind && !v.files && !v.quiet)
 		fprintf(stderr, "mbverity: %s: no file has fs-verity\n", v.m.image);
 	ahead_free(v.q, drop_item);
 	if (v.image_fd >= 0)

@@ -16,10 +16,10 @@ struct command {
 static const struct command commands[] = {
 	{ "digest", cmd_digest, "compute the fs-verity digest of files" },
 	{ "sign", cmd_sign, "sign a file's digest for fs-verity built-in signatures" },
-	{ "enable", cmd_enable, "enable fs-verity on files inside an ext4 image" },
-	{ "measure", cmd_measure, "print the stored fs-verity digest of files in an ext4 image" },
-	{ "verify", cmd_verify, "check verity files in an ext4 image against their data" },
-	{ "dump_metadata", cmd_dump_metadata, "print a file's verity metadata from an ext4 image" },
+	{ "enable", cmd_enable, "enable fs-verity on a file, or on files inside an ext4 image (--image)" },
+	{ "measure", cmd_measure, "print the fs-verity digest of verity files (in an ext4 image: --image)" },
+	{ "verify", cmd_verify, "check verity files against their data (in an ext4 image: --image)" },
+	{ "dump_metadata", cmd_dump_metadata, "print a verity file's metadata (from an ext4 image: --image)" },
 	{ "mkfs", cmd_mkfs, "make an ext4 image from a directory, with fs-verity on its files" },
 };
 

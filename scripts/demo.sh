@@ -28,12 +28,12 @@ step "e2fsck -fn: the image is clean"
 e2fsck -fn "$out/demo.img"
 
 step "mbverity measure: digests read from the image, as 'fsverity measure' prints them"
-$mbv measure "$out/demo.img" /etc/os-release /usr/bin/hello
+$mbv measure --image="$out/demo.img" /etc/os-release /usr/bin/hello
 
 step "fsverity digest of the source files, for comparison"
 (cd "$src" && fsverity digest etc/os-release usr/bin/hello)
 
 step "mbverity verify --cert: every file's data, tree, descriptor and signature"
-$mbv verify "$out/demo.img" --cert="$out/cert.pem" --require-signatures
+$mbv verify --image="$out/demo.img" --cert="$out/cert.pem" --require-signatures
 
 step "done: $out/demo.img"

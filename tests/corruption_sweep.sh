@@ -24,14 +24,14 @@ done
 head -c 4097 /dev/urandom >"$src/k4097"
 head -c 70000 /dev/urandom >"$src/g70000"
 mkimg "$TMP/img4" 4096 "$src" 8M
-"$MBVERITY" enable "$TMP/img4" /a1 /a4097 /a65537 /a300000 || fail "enable sha256"
-"$MBVERITY" enable --hash-alg=sha512 "$TMP/img4" /s1 /s4097 /s65537 /s300000 ||
+"$MBVERITY" enable --image="$TMP/img4" /a1 /a4097 /a65537 /a300000 || fail "enable sha256"
+"$MBVERITY" enable --hash-alg=sha512 --image="$TMP/img4" /s1 /s4097 /s65537 /s300000 ||
 	fail "enable sha512"
-"$MBVERITY" enable --salt=5a17ed "$TMP/img4" /t1 /t4097 /t65537 /t300000 || fail "enable salted"
-"$MBVERITY" enable --block-size=1024 "$TMP/img4" /k4097 || fail "enable 1 KiB tree blocks"
+"$MBVERITY" enable --salt=5a17ed --image="$TMP/img4" /t1 /t4097 /t65537 /t300000 || fail "enable salted"
+"$MBVERITY" enable --block-size=1024 --image="$TMP/img4" /k4097 || fail "enable 1 KiB tree blocks"
 fsverity sign "$src/g70000" "$TMP/g.sig" --key="$TMP/key.pem" --cert="$TMP/cert.pem" >/dev/null ||
 	fail "fsverity sign"
-"$MBVERITY" enable --signature="$TMP/g.sig" "$TMP/img4" /g70000 || fail "enable signed"
+"$MBVERITY" enable --signature="$TMP/g.sig" --image="$TMP/img4" /g70000 || fail "enable signed"
 cp "$TMP/img4" "$TMP/img4.orig"
 "$sweep" "$TMP/img4" "$TMP/cert.pem" /a1 /a4097 /a65537 /a300000 /s1 /s4097 /s65537 /s300000 \
 	/t1 /t4097 /t65537 /t300000 /k4097 /g70000 || fail "sweep of the 4 KiB image"
@@ -44,7 +44,7 @@ for s in 1 4097 65537 300000; do
 	head -c $s /dev/urandom >"$src/b$s"
 done
 mkimg "$TMP/img1" 1024 "$src" 4M
-"$MBVERITY" enable --block-size=1024 "$TMP/img1" /b1 /b4097 /b65537 /b300000 ||
+"$MBVERITY" enable --block-size=1024 --image="$TMP/img1" /b1 /b4097 /b65537 /b300000 ||
 	fail "enable on 1 KiB blocks"
 cp "$TMP/img1" "$TMP/img1.orig"
 "$sweep" "$TMP/img1" "$TMP/cert.pem" /b1 /b4097 /b65537 /b300000 ||

@@ -49,7 +49,7 @@ check_enabled() {
 	shift
 	for _p; do
 		_want=$(fsverity digest "$src$_p" | cut -d' ' -f1)
-		_got=$("$MBVERITY" measure "$_img" "$_p") || fail "$_p is not verity in $_img"
+		_got=$("$MBVERITY" measure --image="$_img" "$_p") || fail "$_p is not verity in $_img"
 		[ "${_got%% *}" = "$_want" ] || fail "$_p: $_got, want $_want"
 	done
 }

@@ -81,7 +81,7 @@ for kind in shared static; do
 	done
 	e2fsck -fn "$TMP/img" >"$TMP/fsck" 2>&1 || { cat "$TMP/fsck"; fail "e2fsck after ext4_$kind"; }
 	# The installed program reads what the consumer wrote.
-	"$root$bindir/mbverity" verify "$TMP/img" >/dev/null || fail "installed mbverity verify"
+	"$root$bindir/mbverity" verify --image="$TMP/img" >/dev/null || fail "installed mbverity verify"
 done
 "$root$bindir/mbverity" --version >/dev/null || fail "installed mbverity --version"
 echo "installcheck: tree, sign and ext4 consumers, shared and static, agree with fsverity-utils"

@@ -18,8 +18,8 @@ asan=false
 bad_image() {
 	_d=$1 _i=$2
 	cp "$_i" "$TMP/before" 2>/dev/null || : >"$TMP/before"
-	for _cmd in "enable --block-size=1024 $_i /a /b" "measure $_i /a /b" "verify $_i" \
-		"dump_metadata merkle_tree $_i /b" "dump_metadata signature $_i /a"; do
+	for _cmd in "enable --block-size=1024 --image=$_i /a /b" "measure --image=$_i /a /b" "verify --image=$_i" \
+		"dump_metadata merkle_tree --image=$_i /b" "dump_metadata signature --image=$_i /a"; do
 		# shellcheck disable=SC2086
 		expect_fail "$_d: $_cmd" "$M" $_cmd
 		if grep -v "^mbverity: $_i: [^ ]" "$TMP/err" >/dev/null; then
@@ -35,7 +35,7 @@ mkdir -p "$TMP/src"
 echo hello >"$TMP/src/a"
 head -c 100000 /dev/urandom >"$TMP/src/b"
 mkimg "$TMP/good.img" 1024 "$TMP/src" 4M
-"$M" enable --block-size=1024 "$TMP/good.img" /a /b || fail "enable of the good image"
+"$M" enable --block-size=1024 --image="$TMP/good.img" /a /b || fail "enable of the good image"
 head -c 1048576 /dev/urandom >"$TMP/random.img"
 head -c 1048576 /dev/zero >"$TMP/zeros.img"
 : >"$TMP/empty.img"
@@ -55,9 +55,9 @@ done
 # Cut after the files: reading still works, writing is refused.
 cp "$TMP/good.img" "$TMP/tail.img"
 truncate -s 3000000 "$TMP/tail.img"
-"$M" verify --quiet "$TMP/tail.img" || fail "verify of an image cut after its files"
+"$M" verify --quiet --image="$TMP/tail.img" || fail "verify of an image cut after its files"
 refuse "enable on an image cut short" "$TMP/tail.img" "truncated" \
-	"$M" enable --block-size=1024 "$TMP/tail.img" /a
+	"$M" enable --block-size=1024 --image="$TMP/tail.img" /a
 echo "not ext4, empty, missing, a directory, cut at 4 places: one-line errors, images unchanged"
 
 # --- near ext4's 16 TiB limit (4 KiB blocks) ---------------------------------------
@@ -66,18 +66,18 @@ truncate -s $((17592186044416 - 4096)) "$TMP/big/huge"
 echo small >"$TMP/big/small"
 echo claims >"$TMP/big/claims"
 mkimg "$TMP/big.img" 4096 "$TMP/big" 16M
-refuse "enable of a 16 TiB - 4 KiB file" "$TMP/big.img" "too large" "$M" enable "$TMP/big.img" /huge
+refuse "enable of a 16 TiB - 4 KiB file" "$TMP/big.img" "too large" "$M" enable --image="$TMP/big.img" /huge
 # An i_size past what ext4 can address, and a verity flag on a file of holes.
 debugfs -w -R "sif /claims size 0x100000000000" "$TMP/big.img" >/dev/null 2>&1
 debugfs -w -R "sif /huge flags 0x180000" "$TMP/big.img" >/dev/null 2>&1
-for cmd in "enable $TMP/big.img /claims" "measure $TMP/big.img /claims" \
-	"verify $TMP/big.img /claims" "measure $TMP/big.img /huge" "verify $TMP/big.img /huge" \
-	"dump_metadata merkle_tree $TMP/big.img /huge"; do
+for cmd in "enable --image=$TMP/big.img /claims" "measure --image=$TMP/big.img /claims" \
+	"verify --image=$TMP/big.img /claims" "measure --image=$TMP/big.img /huge" "verify --image=$TMP/big.img /huge" \
+	"dump_metadata merkle_tree --image=$TMP/big.img /huge"; do
 	# shellcheck disable=SC2086
 	refuse "$cmd" "$TMP/big.img" "^mbverity: $TMP/big.img: /" "$M" $cmd
 done
-"$M" enable "$TMP/big.img" /small || fail "enable next to a 16 TiB file"
-"$M" verify --quiet "$TMP/big.img" /small || fail "verify next to a 16 TiB file"
+"$M" enable --image="$TMP/big.img" /small || fail "enable next to a 16 TiB file"
+"$M" verify --quiet --image="$TMP/big.img" /small || fail "verify next to a 16 TiB file"
 echo "16 TiB - 4 KiB file refused, hostile i_size and flag: one-line errors"
 
 # --- 255-byte names, paths past PATH_MAX ---------------------------------------------
@@ -99,17 +99,17 @@ done >"$TMP/debugfs.cmd"
 echo "write $TMP/deepfile f" >>"$TMP/debugfs.cmd"
 debugfs -w -f "$TMP/debugfs.cmd" "$TMP/names.img" >/dev/null 2>&1 || fail "debugfs deep tree"
 fsck_clean "$TMP/names.img"
-"$M" enable "$TMP/names.img" "/$n255" "/$d255/$d255/$n255" "$deep/f" ||
+"$M" enable --image="$TMP/names.img" "/$n255" "/$d255/$d255/$n255" "$deep/f" ||
 	fail "enable with 255-byte names"
-"$M" measure "$TMP/names.img" "/$d255/$d255/$n255" >"$TMP/out" || fail "measure, 255-byte names"
+"$M" measure --image="$TMP/names.img" "/$d255/$d255/$n255" >"$TMP/out" || fail "measure, 255-byte names"
 grep -q "^sha256:[0-9a-f]\{64\} /$d255/$d255/$n255\$" "$TMP/out" || fail "measure output"
-"$M" dump_metadata descriptor "$TMP/names.img" "/$n255" | cmp -s - /dev/null &&
+"$M" dump_metadata descriptor --image="$TMP/names.img" "/$n255" | cmp -s - /dev/null &&
 	fail "dump_metadata with a 255-byte name"
-"$M" verify "$TMP/names.img" >"$TMP/out" || fail "verify, 255-byte names"
+"$M" verify --image="$TMP/names.img" >"$TMP/out" || fail "verify, 255-byte names"
 [ "$(grep -c '^ok ' "$TMP/out")" -eq 3 ] || fail "verify did not check 3 files: $(cat "$TMP/out")"
 # The 4 KiB+ path is named by inode number instead.
 grep -q '^ok sha256:[0-9a-f]* <inode [0-9]*>$' "$TMP/out" || fail "the deep file is not named <inode N>"
-refuse "a 256-byte name" "$TMP/names.img" "no such file" "$M" measure "$TMP/names.img" "/${n255}x"
+refuse "a 256-byte name" "$TMP/names.img" "no such file" "$M" measure --image="$TMP/names.img" "/${n255}x"
 echo "255-byte names and a 4354-byte path: enable, measure, dump_metadata, verify"
 
 # --- 100,000 verity files: verify streams in bounded memory ---------------------------
@@ -130,7 +130,7 @@ for n in 1000 $count; do
 	got=$("$top_builddir/tests/limits_many" "$TMP/many$n.img") || fail "enable of $n files"
 	[ "$got" = $n ] || fail "enabled $got files, not $n"
 	rm -rf "$TMP/many$n"
-	/usr/bin/time -f %M -o "$TMP/rss$n" "$M" verify "$TMP/many$n.img" >"$TMP/out$n" ||
+	/usr/bin/time -f %M -o "$TMP/rss$n" "$M" verify --image="$TMP/many$n.img" >"$TMP/out$n" ||
 		fail "verify of $n files"
 	[ "$(grep -c '^ok ' "$TMP/out$n")" -eq $n ] || fail "verify did not check $n files"
 done

@@ -36,10 +36,10 @@ cmp "$TMP/ref.manifest" "$TMP/m1" || fail "manifest differs from fsverity digest
 
 # Every file measures as fsverity digest says, and verify passes.
 while read -r digest path; do
-	got=$("$MBVERITY" measure "$TMP/img1" "$path")
+	got=$("$MBVERITY" measure --image="$TMP/img1" "$path")
 	[ "$got" = "$digest $path" ] || fail "measure $path: $got, want $digest"
 done <"$TMP/ref.manifest"
-"$MBVERITY" verify "$TMP/img1" >/dev/null || fail "verify of the mkfs image"
+"$MBVERITY" verify --image="$TMP/img1" >/dev/null || fail "verify of the mkfs image"
 # Symlinks and the special file are left alone, with data unchanged.
 debugfs -R 'stat /link' "$TMP/img1" 2>/dev/null | grep -q 'Type: symlink' || fail "symlink"
 debugfs -R 'stat /null' "$TMP/img1" 2>/dev/null | grep -qv Verity || fail "special file"
@@ -81,7 +81,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert
 # shellcheck disable=SC2086
 "$MBVERITY" mkfs -d "$src" "$TMP/img5" $fixed --key="$TMP/key.pem" --cert="$TMP/cert.pem" --threads=1 --quiet
 e2fsck -fn "$TMP/img5" >/dev/null 2>&1 || fail "e2fsck on the signed image"
-"$MBVERITY" verify "$TMP/img5" --cert="$TMP/cert.pem" --require-signatures >/dev/null ||
+"$MBVERITY" verify --image="$TMP/img5" --cert="$TMP/cert.pem" --require-signatures >/dev/null ||
 	fail "verify --cert of the signed image"
 # RSA signatures are deterministic: signed in other threads, the same bytes.
 # shellcheck disable=SC2086
@@ -125,11 +125,11 @@ done_before=0
 for f in $(cd "$full" && find many -type f | LC_ALL=C sort); do
 	if [ "/$f" \< "$stopped" ]; then
 		want=$(fsverity digest "$full/$f" | cut -d' ' -f1)
-		got=$("$MBVERITY" measure "$TMP/full.img" "/$f") || fail "/$f before $stopped is not verity"
+		got=$("$MBVERITY" measure --image="$TMP/full.img" "/$f") || fail "/$f before $stopped is not verity"
 		[ "${got%% *}" = "$want" ] || fail "/$f: $got, want $want"
 		done_before=$((done_before + 1))
 	else
-		"$MBVERITY" measure "$TMP/full.img" "/$f" >/dev/null 2>&1 && fail "/$f after $stopped is verity"
+		"$MBVERITY" measure --image="$TMP/full.img" "/$f" >/dev/null 2>&1 && fail "/$f after $stopped is verity"
 		debugfs -R "cat /$f" "$TMP/full.img" 2>/dev/null | cmp -s - "$full/$f" || fail "/$f data changed"
 	fi
 done

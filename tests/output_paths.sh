@@ -161,7 +161,7 @@ fsck_clean "$TMP/disk"
 [ "$(stat -c %s "$TMP/disk")" = $((24 << 20)) ] || fail "the disk file changed size"
 for p in /d/f /h; do
 	want=$(fsverity digest "$src$p" | cut -d' ' -f1)
-	got=$("$MBVERITY" measure "$TMP/disk" "$p") || fail "$p is not verity on the block device"
+	got=$("$MBVERITY" measure --image="$TMP/disk" "$p") || fail "$p is not verity on the block device"
 	[ "${got%% *}" = "$want" ] || fail "$p: $got, want $want"
 done
 no_temporaries "block device"

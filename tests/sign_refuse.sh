@@ -62,7 +62,7 @@ refuse_sig() {
 	_d=$1 _p=$2
 	shift 2
 	cp "$img" "$TMP/before.img"
-	refuse "$_d" "$img" "$_p" "$MBVERITY" enable "$img" /a "$@"
+	refuse "$_d" "$img" "$_p" "$MBVERITY" enable --image="$img" /a "$@"
 	grep -q "^mbverity: $img: /a: " "$TMP/err" || fail "$_d: does not name image and file: $(cat "$TMP/err")"
 	cmp -s "$img" "$TMP/before.img" || fail "$_d: the image changed"
 }
@@ -84,11 +84,11 @@ refuse_sig "another signer, --cert" "is not by certificate '$K/other.crt'" \
 refuse_sig "EC signature, RSA cert" "not by certificate" \
 	--signature="$TMP/a.ec.sig" --cert="$K/rsa2048.crt"
 cp "$img" "$TMP/before.img"
-expect_fail "missing cert" "$MBVERITY" enable "$img" /a --signature="$TMP/a.sig" --cert="$K/missing.crt"
+expect_fail "missing cert" "$MBVERITY" enable --image="$img" /a --signature="$TMP/a.sig" --cert="$K/missing.crt"
 one_line_error "missing cert"
 grep -q "missing.crt" "$TMP/err" || fail "missing cert: $(cat "$TMP/err")"
 st=0
-"$MBVERITY" enable "$img" /a --cert="$K/rsa2048.crt" >/dev/null 2>&1 || st=$?
+"$MBVERITY" enable --image="$img" /a --cert="$K/rsa2048.crt" >/dev/null 2>&1 || st=$?
 [ "$st" -eq 2 ] || fail "--cert alone: exit $st, not a usage error"
 cmp -s "$img" "$TMP/before.img" || fail "the image changed"
 has_verity "$img" /a && fail "/a got verity after the refusals"
@@ -97,31 +97,31 @@ fsck_clean "$img"
 # Well-formed signatures are stored as they are: fsverity's and ours, with
 # --cert; with attributes as the kernel takes them; and, without --cert,
 # another file's (nothing can tell then; verify says so).
-"$MBVERITY" enable "$img" /a --signature="$TMP/a.sig" --cert="$K/rsa2048.crt" ||
+"$MBVERITY" enable --image="$img" /a --signature="$TMP/a.sig" --cert="$K/rsa2048.crt" ||
 	fail "enable a --signature --cert"
-"$MBVERITY" dump_metadata signature "$img" /a | cmp -s - "$TMP/a.sig" || fail "stored signature of /a"
-"$MBVERITY" enable "$img" /b --signature="$TMP/a.sig" || fail "enable b with a's signature"
-"$MBVERITY" enable "$img" /c || fail "enable c unsigned"
+"$MBVERITY" dump_metadata signature --image="$img" /a | cmp -s - "$TMP/a.sig" || fail "stored signature of /a"
+"$MBVERITY" enable --image="$img" /b --signature="$TMP/a.sig" || fail "enable b with a's signature"
+"$MBVERITY" enable --image="$img" /c || fail "enable c unsigned"
 fsck_clean "$img"
 img2=$TMP/img2
 mkimg "$img2" 4096 "$src" 8M
-"$MBVERITY" enable "$img2" /a --signature="$TMP/a.ec.sig" --cert="$K/ec256.crt" ||
+"$MBVERITY" enable --image="$img2" /a --signature="$TMP/a.ec.sig" --cert="$K/ec256.crt" ||
 	fail "enable a with fsverity's EC signature and --cert"
-"$MBVERITY" enable "$img2" /b --signature="$TMP/attrs.sig" || fail "enable b, -nosmimecap attributes"
+"$MBVERITY" enable --image="$img2" /b --signature="$TMP/attrs.sig" || fail "enable b, -nosmimecap attributes"
 fsck_clean "$img2"
-"$MBVERITY" verify "$img2" /a --cert="$K/ec256.crt" >/dev/null || fail "verify --cert of fsverity's signature"
+"$MBVERITY" verify --image="$img2" /a --cert="$K/ec256.crt" >/dev/null || fail "verify --cert of fsverity's signature"
 
 da=$(fsverity digest "$src/a" | cut -d' ' -f1)
 db=$(fsverity digest "$src/b" | cut -d' ' -f1)
 dc=$(fsverity digest "$src/c" | cut -d' ' -f1)
 cp "$img" "$TMP/before.img"
-"$MBVERITY" verify "$img" >"$TMP/out" || fail "verify without --cert: $(cat "$TMP/out")"
+"$MBVERITY" verify --image="$img" >"$TMP/out" || fail "verify without --cert: $(cat "$TMP/out")"
 printf 'signed, not checked %s /a\nsigned, not checked %s /b\nok %s /c\n' "$da" "$db" "$dc" |
 	cmp -s - "$TMP/out" || fail "verify without --cert printed: $(cat "$TMP/out")"
-"$MBVERITY" verify --cert="$K/rsa2048.crt" "$img" /a /c >"$TMP/out" || fail "verify --cert a c"
+"$MBVERITY" verify --cert="$K/rsa2048.crt" --image="$img" /a /c >"$TMP/out" || fail "verify --cert a c"
 printf 'ok %s /a\nok %s /c\n' "$da" "$dc" | cmp -s - "$TMP/out" ||
 	fail "verify --cert printed: $(cat "$TMP/out")"
-expect_fail "verify --cert, another file's signature" "$MBVERITY" verify --cert="$K/rsa2048.crt" "$img" /b
+expect_fail "verify --cert, another file's signature" "$MBVERITY" verify --cert="$K/rsa2048.crt" --image="$img" /b
 one_line_error "verify --cert b"
 grep -q "img: /b: bad signature: signature does not verify" "$TMP/err" || fail "verify b: $(cat "$TMP/err")"
 cmp -s "$img" "$TMP/before.img" || fail "verify changed the image"
@@ -130,11 +130,11 @@ cmp -s "$img" "$TMP/before.img" || fail "verify changed the image"
 # fails without --cert too, one line naming the file.
 desc=$(pblk "$img" /a 33)	# 70000 bytes: tree at lblk 32 (128 KiB), descriptor at 33
 flip "$img" $((desc * 4096 + 256))
-expect_fail "malformed stored signature" "$MBVERITY" verify "$img" /a
+expect_fail "malformed stored signature" "$MBVERITY" verify --image="$img" /a
 one_line_error "malformed stored signature"
 grep -q "img: /a: bad signature: malformed signature: " "$TMP/err" ||
 	fail "malformed stored signature: $(cat "$TMP/err")"
-expect_fail "malformed stored signature, all files" "$MBVERITY" verify "$img"
+expect_fail "malformed stored signature, all files" "$MBVERITY" verify --image="$img"
 printf 'signed, not checked %s /b\nok %s /c\n' "$db" "$dc" | cmp -s - "$TMP/out" ||
 	fail "verify all, one malformed: $(cat "$TMP/out")"
 echo "signatures the kernel would refuse are refused"

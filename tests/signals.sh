@@ -89,7 +89,7 @@ for sig in INT TERM HUP PATHS; do
 		# enable IMAGE PATH...: the same between the PATHs.
 		sig=TERM
 		# shellcheck disable=SC2046
-		start enable "$img" $(cd "$src" && find . -type f | sed 's|^\.||')
+		start enable --image="$img" $(cd "$src" && find . -type f | sed 's|^\.||')
 	else
 		start enable --all "$img" --threads=2
 	fi
@@ -108,7 +108,7 @@ for sig in INT TERM HUP PATHS; do
 		cmp -s "$f" "$TMP/dump$p" || fail "enable SIG$sig: $p data changed"
 		if has_verity "$img" "$p"; then
 			want=$(fsverity digest "$f" | cut -d' ' -f1)
-			got=$("$MBVERITY" measure "$img" "$p") || fail "$p: measure"
+			got=$("$MBVERITY" measure --image="$img" "$p") || fail "$p: measure"
 			[ "${got%% *}" = "$want" ] || fail "enable SIG$sig: $p: $got, want $want"
 			nverity=$((nverity + 1))
 		fi

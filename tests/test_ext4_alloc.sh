@@ -45,12 +45,12 @@ meta_extents() {
 # check_verity IMG SRC PATH [OPTIONS]: measure and the stored tree equal fsverity's.
 check_verity() {
 	want=$(fsverity digest ${4:-} "$2" | cut -d' ' -f1)
-	got=$("$MBVERITY" measure "$1" "$3") || fail "$1 $3: measure failed"
+	got=$("$MBVERITY" measure --image="$1" "$3") || fail "$1 $3: measure failed"
 	[ "${got%% *}" = "$want" ] || fail "$1 $3: digest $got, fsverity says $want"
 	fsverity digest ${4:-} --out-merkle-tree="$TMP/ftree" "$2" >/dev/null
-	"$MBVERITY" dump_metadata merkle_tree "$1" "$3" >"$TMP/mtree" || fail "$1 $3: dump_metadata"
+	"$MBVERITY" dump_metadata merkle_tree --image="$1" "$3" >"$TMP/mtree" || fail "$1 $3: dump_metadata"
 	cmp -s "$TMP/ftree" "$TMP/mtree" || fail "$1 $3: stored tree differs from fsverity's"
-	"$MBVERITY" verify "$1" "$3" >/dev/null || fail "$1 $3: verify failed"
+	"$MBVERITY" verify --image="$1" "$3" >/dev/null || fail "$1 $3: verify failed"
 	debugfs -R "cat $3" "$1" 2>/dev/null | cmp -s - "$2" || fail "$1 $3: data changed"
 }
 
@@ -60,7 +60,7 @@ alloc_fx_fragmented "$TMP/frag.img" "$w" || fail "building the fragmented image"
 fsck_clean "$TMP/frag.img"
 before=$(snapshot "$TMP/frag.img")
 st=0
-timeout 120 "$MBVERITY" enable "$TMP/frag.img" /victim 2>"$TMP/err" || st=$?
+timeout 120 "$MBVERITY" enable --image="$TMP/frag.img" /victim 2>"$TMP/err" || st=$?
 [ "$st" -ne 124 ] || fail "enable hung on fragmented free space"
 [ "$st" -eq 0 ] || fail "enable on fragmented free space: exit $st: $(cat "$TMP/err")"
 fsck_clean "$TMP/frag.img"
@@ -75,13 +75,13 @@ n=$(meta_extents "$TMP/frag.img" /victim 768)
 # grow): it works.  One fewer than the metadata needs with that margin: one
 # line, at once, the image unchanged.
 alloc_fx_fragmented "$TMP/just.img" "$TMP/just" 16 || fail "building the just-enough image"
-timeout 120 "$MBVERITY" enable "$TMP/just.img" /victim 2>"$TMP/err" ||
+timeout 120 "$MBVERITY" enable --image="$TMP/just.img" /victim 2>"$TMP/err" ||
 	fail "16 scattered free blocks: enable failed: $(cat "$TMP/err")"
 fsck_clean "$TMP/just.img"
 check_verity "$TMP/just.img" "$TMP/just/victim" /victim
 alloc_fx_fragmented "$TMP/short.img" "$TMP/short" 15 || fail "building the short image"
 refuse "fragmented, too little space" "$TMP/short.img" "/victim: not enough free space" \
-	timeout 120 "$MBVERITY" enable "$TMP/short.img" /victim
+	timeout 120 "$MBVERITY" enable --image="$TMP/short.img" /victim
 
 # --- 2. metadata over many runs: the extent tree grows to depth 1 and 2 -------------
 # FS_BS SIZE VICTIM_BYTES HOLES TREE_BLOCK_SIZE MIN_EXTENTS MIN_DEPTH
@@ -94,7 +94,7 @@ for cfg in "4096 48M 25165824 64 4096 48 1" \
 	alloc_fx_many_runs "$img" "$w" "$1" "$2" "$3" "$4" || fail "building $img"
 	fsck_clean "$img"
 	before=$(snapshot "$img")
-	timeout 300 "$MBVERITY" enable --block-size="$5" "$img" /victim 2>"$TMP/err" ||
+	timeout 300 "$MBVERITY" enable --block-size="$5" --image="$img" /victim 2>"$TMP/err" ||
 		fail "$img: enable failed: $(cat "$TMP/err")"
 	fsck_clean "$img"
 	check_verity "$img" "$w/victim" /victim --block-size="$5"
@@ -116,7 +116,7 @@ for mode in itable all; do
 	alloc_fx_meta_free "$img" "$w" "$mode" || fail "building $img"
 	paths=$(seq -f /f%g 1 40)
 	# shellcheck disable=SC2086
-	"$MBVERITY" enable "$img" $paths 2>"$TMP/err" || fail "$img: enable failed: $(cat "$TMP/err")"
+	"$MBVERITY" enable --image="$img" $paths 2>"$TMP/err" || fail "$img: enable failed: $(cat "$TMP/err")"
 	for i in $(seq 1 40); do
 		check_verity "$img" "$w/src/f$i" "/f$i"
 	done
@@ -147,7 +147,7 @@ done
 # Only metadata blocks are free (bitmap and counts agree): the space is not there.
 w=$TMP/metafull
 alloc_fx_meta_free "$w.img" "$w" itable full || fail "building $w.img"
-refuse "only metadata free" "$w.img" "not enough free space" "$MBVERITY" enable "$w.img" /f1
+refuse "only metadata free" "$w.img" "not enough free space" "$MBVERITY" enable --image="$w.img" /f1
 
 # --- 4. the bitmap check: enable --all and mkfs refuse a bitmap that lies -----------
 alloc_fx_meta_free "$TMP/chk.img" "$TMP/chk" itable || fail "building chk.img"

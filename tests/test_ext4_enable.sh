@@ -16,10 +16,10 @@ check_file() {
 	shift 3
 	fsverity digest "$@" --out-merkle-tree="$TMP/tree" --out-descriptor="$TMP/desc" \
 		"$_src$p" >/dev/null || fail "fsverity digest $_src$p"
-	"$MBVERITY" dump_metadata merkle_tree "$img" "$p" >"$TMP/mtree" ||
+	"$MBVERITY" dump_metadata merkle_tree --image="$img" "$p" >"$TMP/mtree" ||
 		fail "$img $p: dump_metadata merkle_tree failed"
 	cmp -s "$TMP/mtree" "$TMP/tree" || fail "$img $p: Merkle tree differs from fsverity-utils'"
-	"$MBVERITY" dump_metadata descriptor "$img" "$p" >"$TMP/mdesc" ||
+	"$MBVERITY" dump_metadata descriptor --image="$img" "$p" >"$TMP/mdesc" ||
 		fail "$img $p: dump_metadata descriptor failed"
 	cmp -s "$TMP/mdesc" "$TMP/desc" || fail "$img $p: descriptor differs from fsverity-utils'"
 }
@@ -45,7 +45,7 @@ check_set() {
 	done
 	rm -rf "$TMP/dumped"
 	# shellcheck disable=SC2086
-	"$MBVERITY" measure "$img" $_paths >"$TMP/measure" || fail "$img: measure failed"
+	"$MBVERITY" measure --image="$img" $_paths >"$TMP/measure" || fail "$img: measure failed"
 	for p in $_paths; do
 		fsverity digest "$@" "$_src$p" | sed "s|$_src||"
 	done >"$TMP/digest"
@@ -65,7 +65,7 @@ enable_set() {
 		paths="$paths /$sub/${f##*/}"
 	done
 	# shellcheck disable=SC2086
-	"$MBVERITY" enable "$@" "$img" $paths || fail "$img: enable $sub ($*) failed"
+	"$MBVERITY" enable "$@" --image="$img" $paths || fail "$img: enable $sub ($*) failed"
 	check_set "$img" "$_set" "$paths" "$@"
 }
 
@@ -82,7 +82,7 @@ enable_set "$TMP/img4" "$src" salt --salt="$SALT32"
 enable_set "$TMP/img4" "$src" t1k --block-size=1024
 enable_set "$TMP/img4" "$src" t2k --block-size=2048 --hash-alg=sha512 --salt=abcdef
 fsck_clean "$TMP/img4"
-"$MBVERITY" verify "$TMP/img4" >"$TMP/verify.out" 2>"$TMP/verify.err" ||
+"$MBVERITY" verify --image="$TMP/img4" >"$TMP/verify.out" 2>"$TMP/verify.err" ||
 	fail "verify of the 4 KiB image failed: $(cat "$TMP/verify.err")"
 n=$(grep -c '^ok ' "$TMP/verify.out")
 [ "$n" -eq 56 ] || fail "verify listed $n files, want 56"
@@ -93,7 +93,7 @@ grep -q '^ok sha512:[0-9a-f]\{128\} /s512/f65537$' "$TMP/verify.out" ||
 mkdir -p "$TMP/we"
 head -c 524289 /dev/urandom >"$TMP/we/f"
 mkimg "$TMP/we.img" 4096 "$TMP/we" 8M
-"$MBVERITY" enable "$TMP/we.img" /f || fail "enable of the worked example failed"
+"$MBVERITY" enable --image="$TMP/we.img" /f || fail "enable of the worked example failed"
 ex=$(debugfs -R 'ex /f' "$TMP/we.img" 2>/dev/null | awk 'NR > 1 { print $5 "-" $7 }' | tr '\n' ' ')
 case $ex in
 "0-128 144-147 " | "0-147 ") ;;
@@ -114,7 +114,7 @@ mkimg "$TMP/img1" 1024 "$src" 24M
 enable_set "$TMP/img1" "$src" a --block-size=1024
 enable_set "$TMP/img1" "$src" b --block-size=1024 --hash-alg=sha512 --salt="$SALT32"
 fsck_clean "$TMP/img1"
-"$MBVERITY" verify --quiet "$TMP/img1" || fail "verify of the 1 KiB image failed"
+"$MBVERITY" verify --quiet --image="$TMP/img1" || fail "verify of the 1 KiB image failed"
 
 # --- a built-in signature is stored after the descriptor ---------------------------------
 mkdir -p "$TMP/sg"
@@ -127,22 +127,22 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/sg.key" -out "$TMP/sg.cr
 	fail "sign"
 sig_size=$(wc -c <"$TMP/sig.der")
 mkimg "$TMP/sg.img" 4096 "$TMP/sg" 8M
-"$MBVERITY" enable --signature="$TMP/sig.der" "$TMP/sg.img" /f || fail "enable --signature failed"
+"$MBVERITY" enable --signature="$TMP/sig.der" --image="$TMP/sg.img" /f || fail "enable --signature failed"
 check_set "$TMP/sg.img" "$TMP/sg" /f
-"$MBVERITY" dump_metadata signature "$TMP/sg.img" /f >"$TMP/sig.out" || fail "dump_metadata signature failed"
+"$MBVERITY" dump_metadata signature --image="$TMP/sg.img" /f >"$TMP/sig.out" || fail "dump_metadata signature failed"
 cmp -s "$TMP/sig.out" "$TMP/sig.der" || fail "stored signature differs"
-"$MBVERITY" dump_metadata signature "$TMP/sg.img" /f --offset=$((sig_size - 77)) --length=1000 \
+"$MBVERITY" dump_metadata signature --image="$TMP/sg.img" /f --offset=$((sig_size - 77)) --length=1000 \
 	>"$TMP/sig.part"
 [ "$(wc -c <"$TMP/sig.part")" -eq 77 ] || fail "dump_metadata --offset/--length"
 fsck_clean "$TMP/sg.img"
-"$MBVERITY" verify "$TMP/sg.img" /f >/dev/null || fail "verify of a signed file failed"
+"$MBVERITY" verify --image="$TMP/sg.img" /f >/dev/null || fail "verify of a signed file failed"
 # Without a signature: ENODATA, as the kernel.
-expect_fail "signature of an unsigned file" "$MBVERITY" dump_metadata signature "$TMP/we.img" /f
+expect_fail "signature of an unsigned file" "$MBVERITY" dump_metadata signature --image="$TMP/we.img" /f
 grep -q 'no built-in signature' "$TMP/err" || fail "unsigned: $(cat "$TMP/err")"
 
 # --- dump_metadata --offset/--length on the tree -----------------------------------------
 fsverity digest --block-size=1024 --out-merkle-tree="$TMP/t" "$src/a/f3145851" >/dev/null
-"$MBVERITY" dump_metadata merkle_tree "$TMP/img1" /a/f3145851 --offset=5000 --length=3000 >"$TMP/tp"
+"$MBVERITY" dump_metadata merkle_tree --image="$TMP/img1" /a/f3145851 --offset=5000 --length=3000 >"$TMP/tp"
 dd if="$TMP/t" bs=1 skip=5000 count=3000 2>/dev/null | cmp -s - "$TMP/tp" ||
 	fail "dump_metadata merkle_tree --offset --length"
 
@@ -151,11 +151,11 @@ mkdir -p "$TMP/tl"
 head -c 5000 /dev/urandom >"$TMP/tl/f"
 mkimg "$TMP/tl.img" 4096 "$TMP/tl" 8M
 flip_file_byte "$TMP/tl.img" /f 6000
-"$MBVERITY" verify "$TMP/tl.img" /f >/dev/null 2>&1 && fail "verify of a non-verity file succeeded"
-"$MBVERITY" enable "$TMP/tl.img" /f || fail "enable with a dirty EOF tail failed"
+"$MBVERITY" verify --image="$TMP/tl.img" /f >/dev/null 2>&1 && fail "verify of a non-verity file succeeded"
+"$MBVERITY" enable --image="$TMP/tl.img" /f || fail "enable with a dirty EOF tail failed"
 pb=$(pblk "$TMP/tl.img" /f 1)
 [ "$(od -An -tx1 -j $((pb * 4096 + 904)) -N 3192 -v "$TMP/tl.img" | tr -d ' 0\n')" = "" ] ||
 	fail "enable left bytes after EOF"
 check_set "$TMP/tl.img" "$TMP/tl" /f
-"$MBVERITY" verify "$TMP/tl.img" /f >/dev/null || fail "verify after zeroing the tail"
+"$MBVERITY" verify --image="$TMP/tl.img" /f >/dev/null || fail "verify after zeroing the tail"
 exit 0

@@ -29,7 +29,7 @@ for kind in journal nojournal; do
 	fi
 	for how in rw ro; do
 		mount -o loop,$how "$img" "$mnt" || fail "mount -o loop,$how $img"
-		expect_fail "$kind, mounted $how: enable" "$MBVERITY" enable "$img" /a
+		expect_fail "$kind, mounted $how: enable" "$MBVERITY" enable --image="$img" /a
 		one_line_error "$kind, mounted $how: enable"
 		grep -q "$kind.img: the image is mounted on $mnt: unmount it first" "$TMP/err" ||
 			fail "$kind, mounted $how: enable does not name the mount point: $(cat "$TMP/err")"
@@ -45,7 +45,7 @@ for kind in journal nojournal; do
 			fail "$kind, mounted $how: /a's data changed"
 	done
 	# Unmounted, the same command works.
-	"$MBVERITY" enable "$img" /a || fail "$kind: enable after umount failed"
+	"$MBVERITY" enable --image="$img" /a || fail "$kind: enable after umount failed"
 	fsck_clean "$img"
 done
 exit 0

@@ -216,8 +216,8 @@ static void check_state(const char *what, const char *src, const char *mbverity)
 		FAIL("%s: e2fsck -fp does not repair the image", what);
 		return;
 	}
-	if (!run("'%s' measure '%s' /victim >/dev/null 2>&1", mbverity, work_img)) {
-		if (run("test \"$('%s' measure '%s' /victim | cut -d' ' -f1)\" = "
+	if (!run("'%s' measure --image='%s' /victim >/dev/null 2>&1", mbverity, work_img)) {
+		if (run("test \"$('%s' measure --image='%s' /victim | cut -d' ' -f1)\" = "
 			"\"$(fsverity digest '%s' | cut -d' ' -f1)\"", mbverity, work_img, src))
 			FAIL("%s: /victim is verity with the wrong digest", what);
 	} else {

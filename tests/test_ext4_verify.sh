@@ -15,19 +15,19 @@ head -c 4000 /dev/urandom >"$src/c"	# one block: no tree, root = hash of block 0
 head -c 10000 /dev/urandom >"$src/plain"
 img=$TMP/img
 mkimg "$img" 4096 "$src" 16M
-"$MBVERITY" enable "$img" /a /c /e || fail "enable a c e"
-"$MBVERITY" enable --hash-alg=sha512 --block-size=2048 --salt=0102 "$img" /b || fail "enable b"
-"$MBVERITY" verify "$img" >"$TMP/v.out" || fail "verify of a sound image failed"
+"$MBVERITY" enable --image="$img" /a /c /e || fail "enable a c e"
+"$MBVERITY" enable --hash-alg=sha512 --block-size=2048 --salt=0102 --image="$img" /b || fail "enable b"
+"$MBVERITY" verify --image="$img" >"$TMP/v.out" || fail "verify of a sound image failed"
 [ "$(grep -c '^ok ' "$TMP/v.out")" -eq 4 ] || fail "verify: $(cat "$TMP/v.out")"
 chmod 444 "$img"
-"$MBVERITY" verify "$img" /a >/dev/null || fail "verify of a read-only image file failed"
+"$MBVERITY" verify --image="$img" /a >/dev/null || fail "verify of a read-only image file failed"
 chmod 644 "$img"
 
 # bad NAME PATTERN FILE_OFFSET PATH: one flipped byte makes verify fail and say PATTERN.
 bad() {
 	cp "$img" "$TMP/bad.img"
 	flip_file_byte "$TMP/bad.img" "$4" "$3"
-	refuse "$1" "$TMP/bad.img" "$2" "$MBVERITY" verify --quiet "$TMP/bad.img" "$4"
+	refuse "$1" "$TMP/bad.img" "$2" "$MBVERITY" verify --quiet --image="$TMP/bad.img" "$4"
 }
 bad "data byte" "bad.img: /a: data block 100 (byte 409600) does not match" $((100 * 4096 + 7)) /a
 bad "last data byte" "/a: data block 768 " 3145850 /a
@@ -50,7 +50,7 @@ bad "byte after EOF" "/b: bytes after EOF in the last data block (file block 16"
 # verify with no PATH checks every verity file, names the bad one, fails.
 cp "$img" "$TMP/bad.img"
 flip_file_byte "$TMP/bad.img" /a 5
-expect_fail "verify all" "$MBVERITY" verify "$TMP/bad.img"
+expect_fail "verify all" "$MBVERITY" verify --image="$TMP/bad.img"
 grep -q '^mbverity: .*bad.img: /a: data block 0 ' "$TMP/err" || fail "verify all: $(cat "$TMP/err")"
 [ "$(grep -c '^ok ' "$TMP/out")" -eq 3 ] || fail "verify all: the sound files: $(cat "$TMP/out")"
 
@@ -67,8 +67,8 @@ flip_file_byte "$TMP/many.img" /s3 2
 flip_file_byte "$TMP/many.img" /big 5000000
 flip_file_byte "$TMP/many.img" /s10 29000
 for t in 1 2 3; do
-	"$MBVERITY" verify --threads=$t "$TMP/many.img" >"$TMP/many.$t" 2>&1 && fail "verify many: --threads=$t passed"
-	"$MBVERITY" verify --threads=$t "$TMP/many.img" /s9 /nope /s3 /big /s1 >"$TMP/paths.$t" 2>&1 &&
+	"$MBVERITY" verify --threads=$t --image="$TMP/many.img" >"$TMP/many.$t" 2>&1 && fail "verify many: --threads=$t passed"
+	"$MBVERITY" verify --threads=$t --image="$TMP/many.img" /s9 /nope /s3 /big /s1 >"$TMP/paths.$t" 2>&1 &&
 		fail "verify many PATHs: --threads=$t passed"
 done
 cmp "$TMP/many.1" "$TMP/many.2" || fail "verify many: threads 1 and 2 differ: $(diff "$TMP/many.1" "$TMP/many.2")"
@@ -86,54 +86,54 @@ for v in 16385 2147483647 4294967295; do
 	pb=$(pblk "$TMP/h.img" /a 792)
 	put_le32 "$TMP/h.img" $((pb * 4096 + 4092)) $v
 	refuse "descriptor size $v: measure" "$TMP/h.img" "over the kernel's 16384" \
-		"$MBVERITY" measure "$TMP/h.img" /a
+		"$MBVERITY" measure --image="$TMP/h.img" /a
 	refuse "descriptor size $v: verify" "$TMP/h.img" "over the kernel's 16384" \
-		"$MBVERITY" verify "$TMP/h.img" /a
+		"$MBVERITY" verify --image="$TMP/h.img" /a
 	refuse "descriptor size $v: dump_metadata" "$TMP/h.img" "over the kernel's 16384" \
-		"$MBVERITY" dump_metadata merkle_tree "$TMP/h.img" /a
+		"$MBVERITY" dump_metadata merkle_tree --image="$TMP/h.img" /a
 done
 for v in 0 255 16384; do
 	cp "$img" "$TMP/h.img"
 	pb=$(pblk "$TMP/h.img" /e 0)
 	put_le32 "$TMP/h.img" $((pb * 4096 + 4092)) $v
 	refuse "descriptor size $v of an empty file" "$TMP/h.img" "is invalid" \
-		"$MBVERITY" measure "$TMP/h.img" /e
+		"$MBVERITY" measure --image="$TMP/h.img" /e
 done
 cp "$img" "$TMP/h.img"
 pb=$(pblk "$TMP/h.img" /b 34)
 put_le32 "$TMP/h.img" $((pb * 4096 + 4092)) 16000
 refuse "descriptor before the metadata area" "$TMP/h.img" "before the metadata area" \
-	"$MBVERITY" measure "$TMP/h.img" /b
+	"$MBVERITY" measure --image="$TMP/h.img" /b
 cp "$img" "$TMP/h.img"
 pb=$(pblk "$TMP/h.img" /a 792)
 put_le32 "$TMP/h.img" $((pb * 4096 + 4092)) 8192
 # The "descriptor" then starts in the tree's last block: random bytes, so the
 # first field refused is version, or (1 time in 256) a later one.
 refuse "descriptor size reaching into the tree" "$TMP/h.img" "/a: descriptor [a-z_]*:" \
-	"$MBVERITY" measure "$TMP/h.img" /a
+	"$MBVERITY" measure --image="$TMP/h.img" /a
 
 # Not verity: measure and dump_metadata refuse (ENODATA), verify too.
 refuse "measure of a plain file" "$img" "img: /plain: file does not have fs-verity" \
-	"$MBVERITY" measure "$img" /plain
+	"$MBVERITY" measure --image="$img" /plain
 refuse "dump_metadata of a plain file" "$img" "/plain: file does not have fs-verity" \
-	"$MBVERITY" dump_metadata descriptor "$img" /plain
+	"$MBVERITY" dump_metadata descriptor --image="$img" /plain
 refuse "verify of a plain file" "$img" "/plain: file does not have fs-verity" \
-	"$MBVERITY" verify "$img" /plain
-refuse "measure of a directory" "$img" "img: /: is a directory" "$MBVERITY" measure "$img" /
-refuse "measure of a missing file" "$img" "/nope: no such file" "$MBVERITY" measure "$img" /nope
-expect_fail "unknown metadata type" "$MBVERITY" dump_metadata tree "$img" /a
+	"$MBVERITY" verify --image="$img" /plain
+refuse "measure of a directory" "$img" "img: /: is a directory" "$MBVERITY" measure --image="$img" /
+refuse "measure of a missing file" "$img" "/nope: no such file" "$MBVERITY" measure --image="$img" /nope
+expect_fail "unknown metadata type" "$MBVERITY" dump_metadata tree --image="$img" /a
 grep -q "unknown metadata type 'tree'" "$TMP/err" || fail "unknown type: $(cat "$TMP/err")"
 
 # A corrupt extent (metadata_csum off, so the extent itself is read).
 mkimg "$TMP/x.img" 4096 "$src" 16M -O ^metadata_csum
-"$MBVERITY" enable "$TMP/x.img" /b || fail "enable b (no csum)"
+"$MBVERITY" enable --image="$TMP/x.img" /b || fail "enable b (no csum)"
 # shellcheck disable=SC2046
 set -- $(debugfs -R 'imap /b' "$TMP/x.img" 2>/dev/null | sed -n 's/.*located at block \([0-9]*\), offset \(0x[0-9a-f]*\).*/\1 \2/p')
 [ $# -eq 2 ] || fail "debugfs imap /b"
 # i_block at inode offset 40: header (12 bytes), then the first extent's start_lo at +8.
 put_le32 "$TMP/x.img" $(($1 * 4096 + $2 + 40 + 12 + 8)) 4000000000
 refuse "extent outside the filesystem" "$TMP/x.img" "/b: corrupt extent" \
-	"$MBVERITY" verify "$TMP/x.img" /b
+	"$MBVERITY" verify --image="$TMP/x.img" /b
 refuse "extent outside the filesystem: enable" "$TMP/x.img" "/plain: file already\|/b: corrupt extent" \
-	"$MBVERITY" enable "$TMP/x.img" /b
+	"$MBVERITY" enable --image="$TMP/x.img" /b
 exit 0

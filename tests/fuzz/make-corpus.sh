@@ -31,7 +31,7 @@ le() {
 enable() {
 	_img=$1 _p=$2
 	shift 2
-	"$MBVERITY" enable "$@" "$_img" "$_p" >/dev/null
+	"$MBVERITY" enable "$@" --image="$_img" "$_p" >/dev/null
 }
 
 # signed IMG SRC PATH OPTIONS...: enable with a signature from `fsverity sign`.

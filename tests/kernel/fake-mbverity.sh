@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# A stand-in for `mbverity enable|measure IMAGE PATH` built from debugfs and
+# A stand-in for `mbverity enable|measure --image=IMAGE PATH` built from debugfs and
 # fsverity-utils, so run.sh's mbverity mode can be tested on its own
 # (run.sh --self-test). It rewrites the file with the tree and descriptor
 # past EOF (debugfs write leaves zero blocks as holes), then sets the size
@@ -10,10 +10,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$MBVK_DIR/images.sh"
 
-cmd=${1:?usage: fake-mbverity.sh enable|measure IMAGE PATH [OPTIONS]}
+cmd=${1:?usage: fake-mbverity.sh enable|measure --image=IMAGE PATH [OPTIONS]}
 [ "$cmd" = enable ] || [ "$cmd" = measure ] || mbvk_die "fake: no command $cmd"
-[ "${2:-}" != --help ] || { echo "usage: fake-mbverity.sh enable IMAGE PATH [--hash-alg=] [--block-size=] [--salt=] [--key= --cert=|--signature=]"; exit 0; }
-img=${2:?IMAGE} p=${3:?PATH}
+[ "${2:-}" != --help ] || { echo "usage: fake-mbverity.sh enable --image=IMAGE PATH [--hash-alg=] [--block-size=] [--salt=] [--key= --cert=|--signature=]"; exit 0; }
+case ${2:-} in
+--image=*) img=${2#--image=} ;;
+*) mbvk_die "fake: --image=IMAGE comes first" ;;
+esac
+p=${3:?PATH}
 shift 3
 side=$img.fake-digests
 if [ "$cmd" = measure ]; then

@@ -58,7 +58,7 @@ hx_expect() {
 hx_enable() {
 	local p=$1 out rc=0
 	shift
-	out=$(timeout -k 5 "$MBVK_HX_TIMEOUT" "$MBVERITY" enable "$HD/img" "$p" "$@" 2>&1) || rc=$?
+	out=$(timeout -k 5 "$MBVK_HX_TIMEOUT" "$MBVERITY" enable --image="$HD/img" "$p" "$@" 2>&1) || rc=$?
 	case $rc in
 	0) hok "host-enable:hx-$HX$p" ;;
 	124 | 137) hfail "host-enable:hx-$HX$p" "no exit after $MBVK_HX_TIMEOUT s (killed)" ;;
@@ -208,7 +208,7 @@ hx_refused() { # NAME LABEL FIXTURE [ARGS]
 	hx_expect /a v
 	for p in /b /c /d /e; do hx_expect "$p" p; done
 	cp "$HD/img" "$HD/before.img"
-	out=$(timeout -k 5 "$MBVK_HX_TIMEOUT" "$MBVERITY" enable "$HD/img" /a 2>&1) || rc=$?
+	out=$(timeout -k 5 "$MBVK_HX_TIMEOUT" "$MBVERITY" enable --image="$HD/img" /a 2>&1) || rc=$?
 	lines=$(printf '%s\n' "$out" | grep -c . || true)
 	if [ $rc = 0 ] || [ $rc -ge 124 ]; then
 		hfail "refuse:hx-$n" "exit $rc: $out"

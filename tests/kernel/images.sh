@@ -24,7 +24,7 @@ fid() { echo "$1" | tr / _; }
 host_measure() {
 	local out want
 	want=$(cat "$4")
-	out=$("$MBVERITY" measure "$2" "$3" 2>&1) || true
+	out=$("$MBVERITY" measure --image="$2" "$3" 2>&1) || true
 	if [ "${out%% *}" = "$want" ]; then
 		hok "host-measure:$1"
 	else
@@ -171,7 +171,7 @@ mbverity_enable_all() {
 		*) extra= ;;
 		esac
 		# shellcheck disable=SC2046,SC2086
-		if out=$("$MBVERITY" enable "$d/s.img" "$p" $(vargs "$alg" "$tbs" "$salt") $extra 2>&1); then
+		if out=$("$MBVERITY" enable --image="$d/s.img" "$p" $(vargs "$alg" "$tbs" "$salt") $extra 2>&1); then
 			hok "host-enable:$fs$p"
 		else
 			hfail "host-enable:$fs$p" "$out"
@@ -554,7 +554,7 @@ build_xdesc() {
 		id=/$name
 		set --
 		[ "$where" = sig ] && set -- --signature="$d/exp/$name.sig"
-		if ! out=$("$MBVERITY" enable "$d/x.img" "$id" "$@" 2>&1); then
+		if ! out=$("$MBVERITY" enable --image="$d/x.img" "$id" "$@" 2>&1); then
 			hfail "host-enable:xdesc$id" "$out"
 			continue
 		fi
@@ -679,7 +679,7 @@ build_ecsig() {
 			;;
 		esac
 		if [ "$how" != mkfs ]; then
-			if out=$("$MBVERITY" enable "$d/ec.img" "$p" "$@" 2>&1); then
+			if out=$("$MBVERITY" enable --image="$d/ec.img" "$p" "$@" 2>&1); then
 				hok "host-enable:ecsig$p"
 			else
 				hfail "host-enable:ecsig$p" "$out"
