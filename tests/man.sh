@@ -27,6 +27,12 @@ for c in $cmds; do
 		n=$((n + 1))
 	done
 done
+# Both spellings of the live-or-image commands: bare FILE (live) and --image=IMAGE.
+for c in enable measure verify dump_metadata; do
+	grep -qE "^ ?mbverity $c ([a-z_|]+ )?FILE" "$TMP/text" || fail "man page lacks $c FILE (live)"
+	grep -qE "^ ?mbverity $c ([a-z_|]+ )?(--all )?--image=IMAGE" "$TMP/text" ||
+		fail "man page lacks $c --image=IMAGE"
+done
 for s in "EXIT STATUS" ENVIRONMENT; do
 	grep -q "^$s" "$TMP/text" || fail "man page lacks $s"
 done
