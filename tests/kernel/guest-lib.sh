@@ -167,3 +167,133 @@ g_end() {
 		dmesg | tail -n 30 | sed 's/^/MBVK-DMESG /'
 	fi
 }
+
+# ---- Live files: /bin/mbverity against fsverity-utils on the same files.
+# Two copies of the same tree, $LV_BASE/m for mbverity and $LV_BASE/f for
+# fsverity, run from inside each with the same relative names, so messages
+# and outputs compare byte for byte. LV_FARGS: other arguments for fsverity
+# (empty: the same); LV_HOLD: a file each program's shell holds open for
+# writing while it runs (ETXTBSY).
+LV_BASE=/mnt/live LV_FARGS= LV_HOLD=
+
+# lv_run m|f ARGS...: exit status, stdout and stderr in /tmp/lv.m.* or /tmp/lv.f.*.
+lv_run() {
+	w=$1
+	shift
+	prog=fsverity
+	[ "$w" = m ] && prog=/bin/mbverity
+	if [ -n "$LV_HOLD" ]; then
+		(cd "$LV_BASE/$w" && exec 3>>"$LV_HOLD" && "$prog" "$@") >/tmp/lv.$w.out 2>/tmp/lv.$w.err
+	else
+		(cd "$LV_BASE/$w" && "$prog" "$@") >/tmp/lv.$w.out 2>/tmp/lv.$w.err
+	fi
+	echo $? >/tmp/lv.$w.st
+}
+
+# g_live NAME WANT ARGS...: the same exit status and stdout from both; WANT
+# ok: exit 0 and nothing on stderr; else the strerror text of the kernel's
+# refusal, which fsverity's "ERROR: " line must hold, and mbverity's one
+# line must be "mbverity: " + that text + " (reason)".
+g_live() {
+	n=$1 want=$2
+	shift 2
+	lv_run m "$@"
+	if [ -n "$LV_FARGS" ]; then
+		# shellcheck disable=SC2086
+		lv_run f $LV_FARGS
+	else
+		lv_run f "$@"
+	fi
+	sm=$(cat /tmp/lv.m.st) sf=$(cat /tmp/lv.f.st)
+	if [ "$sm" != "$sf" ]; then
+		fail "$n" "exit $sm, fsverity $sf: $(head -c 300 /tmp/lv.m.err) | $(head -c 300 /tmp/lv.f.err)"
+		return
+	fi
+	if ! cmp -s /tmp/lv.m.out /tmp/lv.f.out; then
+		fail "$n" "stdout differs: $(head -c 150 /tmp/lv.m.out | tr -c '[:print:]' .) | $(head -c 150 /tmp/lv.f.out | tr -c '[:print:]' .)"
+		return
+	fi
+	if [ "$want" = ok ]; then
+		if [ "$sm" = 0 ] && [ ! -s /tmp/lv.m.err ]; then ok "$n"; else fail "$n" "exit $sm: $(cat /tmp/lv.m.err)"; fi
+		return
+	fi
+	fl=$(sed -n 's/^ERROR: //p' /tmp/lv.f.err | head -n 1)
+	ml=$(sed 's/^mbverity: //' /tmp/lv.m.err)
+	case $fl in
+	*"$want"*) ;;
+	*) fail "$n" "fsverity: '$(cat /tmp/lv.f.err)', wanted '$want'"; return ;;
+	esac
+	if [ "$(wc -l </tmp/lv.m.err)" != 1 ]; then
+		fail "$n" "not one line: $(cat /tmp/lv.m.err)"
+		return
+	fi
+	case $ml in
+	"$fl ("*")"*) ok "$n" ;;
+	*) fail "$n" "'$ml' is not fsverity's '$fl' and a reason" ;;
+	esac
+}
+
+# g_live_verify NAME FILE: mbverity verify of FILE, made verity by mbverity
+# (m) and by fsverity (f), prints "ok " + fsverity measure's line.
+g_live_verify() {
+	why=
+	for w in m f; do
+		want="ok $(cd "$LV_BASE/$w" && fsverity measure "$2" 2>&1)"
+		got=$(cd "$LV_BASE/$w" && /bin/mbverity verify "$2" 2>&1) || why="$why $w: exit $?;"
+		[ "$got" = "$want" ] || why="$why $w: '$got' want '$want';"
+	done
+	if [ -z "$why" ]; then ok "$1"; else fail "$1" "$why"; fi
+}
+
+# g_live_verify_is NAME FILE WANT_STDOUT: verify succeeds with that line.
+g_live_verify_is() {
+	if ! got=$(/bin/mbverity verify "$2" 2>&1); then
+		fail "$1" "verify: $got"
+	elif [ "$got" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "'$got' want '$3'"
+	fi
+}
+
+# g_live_verify_err NAME FILE TEXT: verify fails, exit 1, one line holding TEXT.
+g_live_verify_err() {
+	/bin/mbverity verify "$2" >/tmp/lv.out 2>/tmp/lv.err
+	st=$?
+	if [ $st != 1 ] || [ -s /tmp/lv.out ] || [ "$(wc -l </tmp/lv.err)" != 1 ]; then
+		fail "$1" "exit $st: $(cat /tmp/lv.out /tmp/lv.err)"
+		return
+	fi
+	case $(cat /tmp/lv.err) in
+	"mbverity: "*"$3"*) ok "$1" ;;
+	*) fail "$1" "got '$(cat /tmp/lv.err)', wanted '$3'" ;;
+	esac
+}
+
+# g_live_oldform NAME STATUS TEXT ARGS...: mbverity ARGS (the old image
+# spelling, on an ext4 image file of the live filesystem) exits STATUS with
+# a first line holding TEXT, and leaves the image file as it was.
+g_live_oldform() {
+	n=$1 want_st=$2 text=$3
+	shift 3
+	before=$(cd "$LV_BASE/m" && sha256sum image.ext4)
+	(cd "$LV_BASE/m" && /bin/mbverity "$@") >/tmp/lv.out 2>/tmp/lv.err
+	st=$?
+	after=$(cd "$LV_BASE/m" && sha256sum image.ext4)
+	if [ $st != "$want_st" ] || [ -s /tmp/lv.out ]; then
+		fail "$n" "exit $st: $(cat /tmp/lv.out /tmp/lv.err)"
+	elif [ "$before" != "$after" ]; then
+		fail "$n" "the image file changed"
+	else
+		case $(head -n 1 /tmp/lv.err) in
+		"mbverity: "*"$text"*) ok "$n" ;;
+		*) fail "$n" "got '$(cat /tmp/lv.err)', wanted '$text'" ;;
+		esac
+	fi
+}
+
+# g_live_tmpfs NAME DIR: DIR/m and DIR/f on the guest's root (a tmpfs or
+# ramfs, no fs-verity), each with a file x.
+g_live_tmpfs() {
+	if mkdir -p "$2/m" "$2/f" && echo x >"$2/m/x" && echo x >"$2/f/x"; then ok "$1"; else fail "$1" "mkdir $2"; fi
+}

@@ -4,7 +4,9 @@
 # Builds the base initramfs for the kernel extracted at KERNEL_ROOT (by
 # fetch-kernel.sh): static busybox, fsverity and keyctl with their shared libs
 # from the host, and the modules ext4, quota and virtio need, decompressed
-# because busybox insmod only takes plain .ko files.
+# because busybox insmod only takes plain .ko files.  With
+# MBVK_GUEST_MBVERITY=PATH also that mbverity (as /bin/mbverity) and its
+# shared libraries, for the live-file checks.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,10 +25,11 @@ cp "$(command -v busybox)" "$stage/bin/busybox"
 cp "$MBVK_DIR/guest-init.sh" "$stage/init"
 chmod 755 "$stage/init"
 
-# Copy a dynamic program and the libraries ldd lists, at the same paths.
+# Copy a dynamic program and the libraries ldd lists, at the same paths:
+# copy_prog NAME [PATH].
 copy_prog() {
-	local prog lib
-	prog=$(command -v "$1") || mbvk_die "no $1 on the host"
+	local prog=${2:-} lib
+	[ -n "$prog" ] || prog=$(command -v "$1") || mbvk_die "no $1 on the host"
 	cp "$prog" "$stage/bin/$1"
 	for lib in $(ldd "$prog" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
 		mkdir -p "$stage$(dirname "$lib")"
@@ -35,6 +38,7 @@ copy_prog() {
 }
 copy_prog fsverity
 copy_prog keyctl
+[ -z "${MBVK_GUEST_MBVERITY:-}" ] || copy_prog mbverity "$MBVK_GUEST_MBVERITY"
 
 : >"$stage/modules.list"
 for m in $MODULES; do

@@ -15,12 +15,14 @@
 #                  "bookworm bookworm-backports": 6.1 and 6.12)
 # env: MBV_KERNEL_CACHE (kernel downloads), MBVK_WORK (work directory, kept
 # on failure), MBVK_VM_TIMEOUT (seconds per VM, default 240), MBVK_PARTS
-# (hostile: only the hostile images of hostile.sh, to work on those).
+# (hostile: only the hostile images of hostile.sh; live: only the live-file
+# checks of live.sh, mbverity against fsverity in the guest).
 # Exit 0 only if every check passed; a missing qemu or kernel is a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$MBVK_DIR/images.sh"
 . "$MBVK_DIR/hostile.sh"
+. "$MBVK_DIR/live.sh"
 
 mode=mbverity
 self_test=0
@@ -40,7 +42,7 @@ done
 : "${MBVERITY:=./programs/mbverity}"
 : "${MBVK_VM_TIMEOUT:=240}"
 : "${MBVK_PARTS:=all}"
-case $MBVK_PARTS in all | hostile) ;; *) mbvk_die "MBVK_PARTS is all or hostile, not $MBVK_PARTS" ;; esac
+case $MBVK_PARTS in all | hostile | live) ;; *) mbvk_die "MBVK_PARTS is all, hostile or live, not $MBVK_PARTS" ;; esac
 
 mbvk_check_tools
 if [ $mode = mbverity ]; then
@@ -135,6 +137,7 @@ make_payload() {
 			[ -f "$s" ] && cp "$s" "$out/sig/$fs$(basename "$s")"
 		done
 	done
+	[ ! -d "$W/live/sig" ] || cp -r "$W/live/sig" "$out/live"
 	return 0
 }
 
@@ -174,6 +177,10 @@ run_kernel() {
 	kver=$(cat "$kroot/KVER")
 	KERNEL=$kroot/boot/vmlinuz-$kver
 	mbvk_log "$suite: kernel $kver"
+	# The live-file checks run the real program in the guest.
+	live=0
+	[ $mode = mbverity ] && [ $self_test = 0 ] && [ "$MBVK_PARTS" != hostile ] && live=1
+	[ $live = 0 ] || export MBVK_GUEST_MBVERITY=$MBVERITY
 	bash "$MBVK_DIR/mkinitramfs.sh" "$kroot" "$W/base.cpio.gz" || {
 		hfail "initramfs:$suite" "mkinitramfs failed"
 		return
@@ -181,7 +188,7 @@ run_kernel() {
 	mk_keys
 
 	FSLIST=
-	[ "$MBVK_PARTS" = hostile ] ||
+	[ "$MBVK_PARTS" != all ] ||
 		while read -r fs fsbs sigs sets; do
 			FSLIST="$FSLIST $fs"
 			echo "$fsbs" >"$W/fsbs-$fs"
@@ -217,12 +224,13 @@ run_kernel() {
 		for fs in $FSLIST; do fsck_check "$fs" s; done
 	else
 		for fs in $FSLIST; do mbverity_enable_all "$fs"; done
-		[ "$MBVK_PARTS" = hostile ] || build_xdesc
+		[ "$MBVK_PARTS" != all ] || build_xdesc
+		[ $live = 0 ] || build_live "$kver"
 		# mkfs, enable --all and the hostile images have no stand-in in
 		# fake-mbverity.sh.
 		if [ $self_test = 0 ] && [ "$MBVK_PARTS" = hostile ]; then
 			build_hostile "$kver"
-		elif [ $self_test = 0 ]; then
+		elif [ $self_test = 0 ] && [ "$MBVK_PARTS" = all ]; then
 			gen_tree
 			case $kver in
 			6.1.*)
@@ -287,6 +295,12 @@ run_kernel() {
 			cat "$hd/plan"
 			drives+=(-drive "$(cat "$hd/drive")")
 		done
+		# Live files: unsigned ones before require_signatures=1 below (the
+		# block sets it and clears it again around its own signed checks).
+		if [ $live = 1 ] && [ -s "$W/live/plan" ]; then
+			cat "$W/live/plan"
+			drives+=(-drive "file=$W/live/live.img,if=virtio,format=raw")
+		fi
 		echo "dmesg_mark"
 		for fs in $FSLIST; do sig_checks "$fs"; done
 		[ -z "$FSLIST" ] || echo "g_dmesg_clean dmesg:sig"
@@ -315,6 +329,7 @@ run_kernel() {
 		layout_checks "$fs" "$(cat "$W/fsbs-$fs")"
 	done
 	hostile_fsck_after
+	[ $live = 0 ] || live_after
 	mbvk_log "$suite: layout compared ($(($(date +%s) - t0)) s)"
 	echo "$(($(date +%s) - t0))" >"$W/seconds"
 }
