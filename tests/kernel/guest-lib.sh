@@ -245,28 +245,33 @@ g_live_verify() {
 	if [ -z "$why" ]; then ok "$1"; else fail "$1" "$why"; fi
 }
 
-# g_live_verify_is NAME FILE WANT_STDOUT: verify succeeds with that line.
+# g_live_verify_is NAME FILE WANT_STDOUT [OPTIONS...]: verify succeeds with that line.
 g_live_verify_is() {
-	if ! got=$(/bin/mbverity verify "$2" 2>&1); then
-		fail "$1" "verify: $got"
-	elif [ "$got" = "$3" ]; then
-		ok "$1"
+	n=$1 f=$2 want=$3
+	shift 3
+	if ! got=$(/bin/mbverity verify "$f" "$@" 2>&1); then
+		fail "$n" "verify: $got"
+	elif [ "$got" = "$want" ]; then
+		ok "$n"
 	else
-		fail "$1" "'$got' want '$3'"
+		fail "$n" "'$got' want '$want'"
 	fi
 }
 
-# g_live_verify_err NAME FILE TEXT: verify fails, exit 1, one line holding TEXT.
+# g_live_verify_err NAME FILE TEXT [OPTIONS...]: verify fails, exit 1, one
+# line holding TEXT.
 g_live_verify_err() {
-	/bin/mbverity verify "$2" >/tmp/lv.out 2>/tmp/lv.err
+	n=$1 f=$2 text=$3
+	shift 3
+	/bin/mbverity verify "$f" "$@" >/tmp/lv.out 2>/tmp/lv.err
 	st=$?
 	if [ $st != 1 ] || [ -s /tmp/lv.out ] || [ "$(wc -l </tmp/lv.err)" != 1 ]; then
-		fail "$1" "exit $st: $(cat /tmp/lv.out /tmp/lv.err)"
+		fail "$n" "exit $st: $(cat /tmp/lv.out /tmp/lv.err)"
 		return
 	fi
 	case $(cat /tmp/lv.err) in
-	"mbverity: "*"$3"*) ok "$1" ;;
-	*) fail "$1" "got '$(cat /tmp/lv.err)', wanted '$3'" ;;
+	"mbverity: "*"$text"*) ok "$n" ;;
+	*) fail "$n" "got '$(cat /tmp/lv.err)', wanted '$text'" ;;
 	esac
 }
 

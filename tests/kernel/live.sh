@@ -58,7 +58,7 @@ build_live() {
 	) && hok live-host-sign || hfail live-host-sign "$out"
 	echo "not a PKCS#7 signature" >"$d/sig/garbage.sig"
 	head -c 20000 /dev/urandom >"$d/sig/hugesig.sig"
-	cp "$W/k1.pem" "$W/c1.pem" "$d/sig/"
+	cp "$W/k1.pem" "$W/c1.pem" "$W/c2.pem" "$d/sig/"
 	mke2fs -q -F -t ext4 -b 4096 -O verity -L live -d "$d/src" "$d/live.img" 32M >/dev/null 2>&1 ||
 		hfail live-mke2fs "mke2fs failed"
 	if out=$("$MBVERITY" enable --image="$d/live.img" /vc/ok /vc/c 2>&1); then
@@ -138,6 +138,10 @@ live_plan() {
 	g_live_verify_err verify:enodata /mnt/live/m/plain 'No data available'
 	g_live_verify_is verify:offline-enabled /mnt/live/vc/ok "ok $(cat "$W/live/vc-ok.digest") /mnt/live/vc/ok"
 	g_live_verify_err verify:corrupt-data-block /mnt/live/vc/c 'Input/output error'
+	g_live_verify_is verify-cert:sigm /mnt/live/m/sigm "ok \$(fsverity measure /mnt/live/m/sigm)" --cert=$s/c1.pem --require-signatures
+	g_live_verify_is verify-cert:keyed /mnt/live/m/keyed "ok \$(fsverity measure /mnt/live/m/keyed)" --cert=$s/c1.pem
+	g_live_verify_err verify-cert:other-cert /mnt/live/m/sigf 'bad signature' --cert=$s/c2.pem
+	g_live_verify_err verify:require-signatures /mnt/live/m/d256 'no signature (--require-signatures)' --require-signatures
 	g_live_oldform oldform:enable 2 '--image=image.ext4 PATH' enable image.ext4 /a
 	g_live_oldform oldform:dump 2 '--image=image.ext4 /a' dump_metadata descriptor image.ext4 /a
 	g_live_oldform oldform:measure 1 "No data available (the file does not have fs-verity); it is an ext4 image: for files inside it, --image=image.ext4 PATH..." measure image.ext4 /a
