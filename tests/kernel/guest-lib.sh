@@ -302,3 +302,13 @@ g_live_oldform() {
 g_live_tmpfs() {
 	if mkdir -p "$2/m" "$2/f" && echo x >"$2/m/x" && echo x >"$2/f/x"; then ok "$1"; else fail "$1" "mkdir $2"; fi
 }
+
+# g_live_chattr NAME FLAGS FILE: chattr FLAGS on both twins of FILE.
+g_live_chattr() {
+	if out=$(chattr "$2" "$LV_BASE/m/$3" "$LV_BASE/f/$3" 2>&1); then ok "$1"; else fail "$1" "chattr: $out"; fi
+}
+
+# g_remount NAME DIR ro|rw
+g_remount() {
+	if out=$(mount -o "remount,$3" "$2" 2>&1); then ok "$1"; else fail "$1" "remount: $out"; fi
+}

@@ -27,6 +27,9 @@ hugesig 1000
 requns 1000
 reqnokey 1000
 reqk1 3000
+append 1000
+immut 1000
+rofile 1000
 plain 5000"
 
 # build_live KVER: $W/live/{live.img,plan,sig/}.
@@ -100,6 +103,14 @@ live_plan() {
 	g_live enable:ebadmsg 'Bad message' enable garbage --signature=$s/garbage.sig
 	g_live enable:enokey 'Required key not available' enable nokey --signature=$s/nokey.sig
 	g_live enable:emsgsize 'Message too long' enable hugesig --signature=$s/hugesig.sig
+	g_live_chattr chattr-append +a append
+	g_live enable:eperm-append-only 'Operation not permitted' enable append
+	g_live_chattr chattr-immutable +i immut
+	g_live enable:eperm-immutable 'Operation not permitted' enable immut
+	g_live_chattr chattr-clear -ai immut
+	g_remount remount-ro:live /mnt/live ro
+	g_live enable:erofs 'Read-only file system' enable rofile
+	g_remount remount-rw:live /mnt/live rw
 	g_require_sigs live-require-on 1
 	g_live enable:eperm-required 'Operation not permitted' enable requns
 	g_live enable:enokey-required 'Required key not available' enable reqnokey --signature=$s/reqnokey.sig

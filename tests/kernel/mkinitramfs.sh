@@ -38,6 +38,8 @@ copy_prog() {
 }
 copy_prog fsverity
 copy_prog keyctl
+# chattr: the live-file checks' append-only and immutable files (busybox has none).
+copy_prog chattr
 [ -z "${MBVK_GUEST_MBVERITY:-}" ] || copy_prog mbverity "$MBVK_GUEST_MBVERITY"
 
 : >"$stage/modules.list"
