@@ -151,6 +151,16 @@ void mbv_pool_free(struct mbv_pool *pool);
 /** mbv_pool_threads() - how many threads hash data for this pool */
 unsigned int mbv_pool_threads(const struct mbv_pool *pool);
 
+/** mbv_progress_fn - @bytes more of a file's data are hashed */
+typedef void (*mbv_progress_fn)(void *ctx, uint64_t bytes);
+/**
+ * mbv_pool_set_progress() - call @fn from the thread calling
+ * mbv_pool_compute_tree() (or anything hashing through @pool, such as
+ * mbv_ext4_enable()) as the data is hashed, in pieces of at most 1 MiB,
+ * for a progress display; NULL stops it
+ */
+void mbv_pool_set_progress(struct mbv_pool *pool, mbv_progress_fn fn, void *ctx);
+
 /**
  * mbv_pool_compute_tree() - build a whole tree, its data level split
  * across the pool's threads in ranges, the upper levels in the caller

@@ -55,6 +55,8 @@ struct mbv_pool {
 	unsigned int workers_waiting;
 	bool caller_waiting;
 	bool shutdown;
+	mbv_progress_fn progress;	/* called in the caller's thread */
+	void *progress_ctx;
 };
 
 struct worker_arg {
@@ -220,9 +222,21 @@ unsigned int mbv_pool_threads(const struct mbv_pool *pool)
 	return pool ? pool->nthreads : 1;
 }
 
+void mbv_pool_set_progress(struct mbv_pool *pool, mbv_progress_fn fn, void *ctx)
+{
+	pool->progress = fn;
+	pool->progress_ctx = ctx;
+}
+
+static void report_progress(const struct mbv_pool *pool, uint64_t bytes)
+{
+	if (pool && pool->progress)
+		pool->progress(pool->progress_ctx, bytes);
+}
+
 /* The caller-only path: sequential reads into one buffer. */
-static int compute_serial(const struct mbv_tree_params *params, mbv_pread_fn pread,
-			  void *read_ctx, struct mbv_tree_result *res)
+static int compute_serial(const struct mbv_pool *pool, const struct mbv_tree_params *params,
+			  mbv_pread_fn pread, void *read_ctx, struct mbv_tree_result *res)
 {
 	struct mbv_tree_builder *b;
 	uint64_t off = 0;
@@ -254,6 +268,7 @@ static int compute_serial(const struct mbv_tree_params *params, mbv_pread_fn pre
 			err = mbv_tree_update(b, buf, n);
 		if (err)
 			goto out;
+		report_progress(pool, n);
 		off += n;
 	}
 	err = mbv_tree_finish(b, res);
@@ -299,7 +314,7 @@ int mbv_pool_compute_tree(struct mbv_pool *pool,
 		j.chunk_bytes = bs;
 	/* Small files, or no workers: not worth a hand-off. */
 	if (!pool || pool->nthreads < 2 || params->file_size <= j.chunk_bytes)
-		return compute_serial(params, pread, read_ctx, res);
+		return compute_serial(pool, params, pread, read_ctx, res);
 
 	err = mbv_tree_new(params, &b);
 	if (err)
@@ -355,6 +370,8 @@ int mbv_pool_compute_tree(struct mbv_pool *pool,
 		if (!err)
 			err = mbv_tree_add_data_hashes(b, s->digests,
 						       (size_t)((len + bs - 1) / bs), len);
+		if (!err)
+			report_progress(pool, len);
 		pthread_mutex_lock(&pool->lock);
 		s->ready = false;
 		j.consumed++;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "enable_session.h"
 #include "live.h"
 #include "utils.h"
@@ -60,7 +61,7 @@ static int enable_all_files(const char *image, const struct tree_options *t,
 		       (unsigned long long)s.n_enabled, (unsigned long long)s.n_skipped);
 		if (s.n_already)
 			printf(", %llu had fs-verity already", (unsigned long long)s.n_already);
-		putchar('\n');
+		print_hashed_summary(stdout, s.n_bytes, monotonic_seconds() - s.start);
 	}
 	return err ? 1 : 0;
 }

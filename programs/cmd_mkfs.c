@@ -20,12 +20,14 @@
 #include "commands.h"
 #include "enable_session.h"
 #include "image_walk.h"
+#include "progress.h"
 
 static const char mkfs_usage[] =
 	"mbverity mkfs -d DIR IMAGE [--size=SIZE] [--fs-block-size=N] [--label=L]\n"
 	"       [--uuid=UUID] [--timestamp=EPOCH] [--hash-alg=HASH_ALG]\n"
 	"       [--block-size=BLOCK_SIZE] [--salt=SALT] [--key=PEM --cert=PEM]\n"
 	"       [--include=GLOB]... [--exclude=GLOB]... [--manifest=FILE]\n"
+	"       [--mke2fs=PATH] [--mke2fs-option=ARG]...\n"
 	"       [--threads=N] [--quiet] [--force]";
 
 enum {
@@ -37,6 +39,8 @@ enum {
 	OPT_INCLUDE,
 	OPT_EXCLUDE,
 	OPT_MANIFEST,
+	OPT_MKE2FS,
+	OPT_MKE2FS_OPTION,
 };
 
 struct mkfs_options {
@@ -47,6 +51,13 @@ struct mkfs_options {
 	uint32_t fs_block_size;
 	struct tree_options tree;
 	struct file_selection select;
+	const char *mke2fs;		/* --mke2fs, or NULL: search */
+	char **mke2fs_args;		/* --mke2fs-option words, in order (malloc'ed) */
+	size_t n_mke2fs_args;
+	char *mke2fs_ext;		/* every -E value, ours first, joined by commas */
+	uint64_t user_inodes;		/* a -N given, or 0 */
+	uint32_t inode_size;		/* -I, or 256 */
+	bool user_inode_ratio;		/* -i given: no -N of ours */
 	unsigned int threads;
 	bool quiet, force;
 };
@@ -91,31 +102,20 @@ static int count_entry(const char *path, const struct stat *st, int type, struct
 	return 0;
 }
 
-/* Journal blocks mke2fs picks for a filesystem of @blocks (ext2fs_default_journal_size). */
-static uint64_t journal_blocks(uint64_t blocks)
-{
-	if (blocks < 2048)
-		return 0;
-	if (blocks < 32768)
-		return 1024;
-	if (blocks < 256 * 1024)
-		return 4096;
-	if (blocks < 512 * 1024)
-		return 8192;
-	if (blocks < 4096 * 1024)
-		return 16384;
-	return 65536;
-}
-
 static uint64_t auto_size(const struct mkfs_options *o)
 {
 	uint64_t bs = o->fs_block_size;
-	uint64_t inode_blocks = div_round_up(need.inodes * 256, bs);
+	uint64_t inodes = o->user_inodes > need.inodes ? o->user_inodes : need.inodes;
+	uint64_t inode_blocks = div_round_up(inodes * o->inode_size, bs);
+	int journal;
 	/* 10% and 4 MiB of headroom for group metadata and extent blocks. */
 	uint64_t blocks = need.blocks + need.blocks / 10 + inode_blocks +
 			  (4 << 20) / bs;
 
-	blocks += journal_blocks(blocks);
+	/* The journal mke2fs will make (libext2fs's own sizing; < 0: none). */
+	journal = ext2fs_default_journal_size(blocks);
+	if (journal > 0)
+		blocks += (uint64_t)journal;
 	/* Below 16 MiB mke2fs leaves ext4 without a journal. */
 	if (blocks * bs < (16 << 20))
 		blocks = (16 << 20) / bs;
@@ -127,15 +127,166 @@ static uint64_t inode_count(void)
 	return need.inodes + need.inodes / 4 + 64;
 }
 
+/*
+ * mke2fs: --mke2fs, else the first in PATH, else /usr/sbin or /sbin (a
+ * normal user's PATH often has neither).  Return: a path, or NULL (printed).
+ */
+static const char *find_mke2fs(const struct mkfs_options *o, char *buf, size_t size)
+{
+	static const char *const fallback[] = { "/usr/sbin", "/sbin" };
+	const char *path = getenv("PATH");
+	size_t i;
+
+	if (o->mke2fs) {
+		if (access(o->mke2fs, X_OK) != 0) {
+			error_msg("cannot run mke2fs '%s': %s", o->mke2fs, strerror(errno));
+			return NULL;
+		}
+		return o->mke2fs;
+	}
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		/* An empty PATH entry is the current directory. */
+		if (snprintf(buf, size, "%.*s/mke2fs", (int)len, len ? path : ".") < (int)size &&
+		    access(buf, X_OK) == 0)
+			return buf;
+		path += len + (path[len] == ':');
+	}
+	for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+		snprintf(buf, size, "%s/mke2fs", fallback[i]);
+		if (access(buf, X_OK) == 0)
+			return buf;
+	}
+	error_msg("cannot find mke2fs in PATH, /usr/sbin or /sbin (install e2fsprogs, or give --mke2fs=PATH)");
+	return NULL;
+}
+
+/* mke2fs's options that take a value (its getopt string). */
+static bool mke2fs_takes_value(char c)
+{
+	return c && strchr("bCdEeGgIiJLlMmNoOrTtUz", c) != NULL;
+}
+
+static int add_mke2fs_word(struct mkfs_options *o, const char *w, size_t len)
+{
+	char **a = realloc(o->mke2fs_args, (o->n_mke2fs_args + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	o->mke2fs_args = a;
+	a[o->n_mke2fs_args] = strndup(w, len);
+	return a[o->n_mke2fs_args++] ? 0 : -ENOMEM;
+}
+
+/* One --mke2fs-option: "-E root_owner=0:0" (an option, a space, its value) is two words. */
+static int add_mke2fs_option(struct mkfs_options *o, const char *arg)
+{
+	if (arg[0] == '-' && mke2fs_takes_value(arg[1]) && arg[2] == ' ') {
+		const char *val = arg + 2 + strspn(arg + 2, " ");
+
+		int err = add_mke2fs_word(o, arg, 2);
+
+		return err ? err : add_mke2fs_word(o, val, strlen(val));
+	}
+	return add_mke2fs_word(o, arg, strlen(arg));
+}
+
+/*
+ * Check the --mke2fs-option words and take what mkfs must know from them:
+ * -E values are merged with ours (mke2fs keeps only its last -E), -N and
+ * -I size the image.  Return: 0, or 2 (a usage error, printed).
+ */
+static int scan_mke2fs_args(struct mkfs_options *o, const char *usage)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_mke2fs_args; i++) {
+		const char *w = o->mke2fs_args[i], *c;
+
+		if (w[0] != '-' || !w[1])
+			return usage_error(usage, "--mke2fs-option '%s': not an option (mkfs gives "
+					   "mke2fs its device and size)", w);
+		for (c = w + 1; *c; c++) {
+			const char *val = NULL;
+
+			if (mke2fs_takes_value(*c)) {
+				val = c[1] ? c + 1 : (i + 1 < o->n_mke2fs_args ?
+						      o->mke2fs_args[++i] : NULL);
+				if (!val)
+					return usage_error(usage, "--mke2fs-option '%s' needs a value "
+							   "(the next --mke2fs-option)", w);
+			}
+			switch (*c) {
+			case 'b':
+				return usage_error(usage, "--mke2fs-option: use --fs-block-size, not -b");
+			case 'd':
+				return usage_error(usage, "--mke2fs-option: use mkfs -d DIR, not mke2fs -d");
+			case 't':
+			case 'n':
+			case 'S':
+			case 'V':
+				return usage_error(usage, "--mke2fs-option: -%c does not make an ext4 image", *c);
+			case 'O':
+				if (strstr(val, "^verity") || strstr(val, "^extent") ||
+				    strstr(val, "-verity") || strstr(val, "-extent"))
+					return usage_error(usage, "--mke2fs-option -O %s: fs-verity needs "
+							   "the verity and extent features", val);
+				break;
+			case 'E': {
+				size_t len = (o->mke2fs_ext ? strlen(o->mke2fs_ext) + 1 : 0) + strlen(val) + 1;
+				char *e = malloc(len);
+
+				if (!e)
+					return usage_error(usage, "out of memory");
+				snprintf(e, len, "%s%s%s", o->mke2fs_ext ? o->mke2fs_ext : "",
+					 o->mke2fs_ext ? "," : "", val);
+				free(o->mke2fs_ext);
+				o->mke2fs_ext = e;
+				break;
+			}
+			case 'N':
+				if (!parse_u64(val, &o->user_inodes) || !o->user_inodes)
+					return usage_error(usage, "--mke2fs-option -N %s: not a count", val);
+				break;
+			case 'I': {
+				uint64_t v;
+
+				if (!parse_u64(val, &v) || v < 128 || v > 65536)
+					return usage_error(usage, "--mke2fs-option -I %s: not an inode size", val);
+				o->inode_size = (uint32_t)v;
+				break;
+			}
+			case 'i':
+				o->user_inode_ratio = true;
+				break;
+			}
+			if (val)
+				break;	/* the rest of the word was the value */
+		}
+	}
+	return 0;
+}
+
 /* Run mke2fs on @tmp; its own messages reach the user as they are. */
 static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t size)
 {
-	char size_arg[32], bs_arg[16], inodes_arg[32], seed_arg[64], time_arg[32];
-	const char *argv[32];
-	int argc = 0, status;
+	char size_arg[32], bs_arg[16], inodes_arg[32], time_arg[32], found[PATH_MAX];
+	char phase[PATH_MAX + 64];
+	const char **argv;
+	char *ext = NULL;
+	const char *mke2fs;
+	int argc = 0, status, err = 0;
 	sigset_t old_mask;
 	pid_t pid;
+	size_t i;
 
+	mke2fs = find_mke2fs(o, found, sizeof(found));
+	if (!mke2fs)
+		return -ENOENT;
+	argv = calloc(32 + o->n_mke2fs_args, sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
 	snprintf(size_arg, sizeof(size_arg), "%lluk", (unsigned long long)(size / 1024));
 	snprintf(bs_arg, sizeof(bs_arg), "%u", o->fs_block_size);
 	snprintf(inodes_arg, sizeof(inodes_arg), "%llu", (unsigned long long)inode_count());
@@ -148,19 +299,35 @@ static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t si
 	argv[argc++] = "verity";
 	argv[argc++] = "-b";
 	argv[argc++] = bs_arg;
-	argv[argc++] = "-N";
-	argv[argc++] = inodes_arg;
+	if (!o->user_inodes && !o->user_inode_ratio) {
+		argv[argc++] = "-N";
+		argv[argc++] = inodes_arg;
+	}
 	if (o->label) {
 		argv[argc++] = "-L";
 		argv[argc++] = o->label;
 	}
 	if (o->uuid) {
-		/* The directory hash seed too, or htree blocks differ run to run. */
 		argv[argc++] = "-U";
 		argv[argc++] = o->uuid;
-		snprintf(seed_arg, sizeof(seed_arg), "hash_seed=%s", o->uuid);
+	}
+	/* Theirs after ours: a user's -N, -I, -m, -O, -L win. */
+	for (i = 0; i < o->n_mke2fs_args; i++)
+		argv[argc++] = o->mke2fs_args[i];
+	/* One -E (mke2fs keeps the last): the directory hash seed, or htree blocks differ run to run. */
+	if (o->uuid || o->mke2fs_ext) {
+		size_t len = 64 + (o->uuid ? strlen(o->uuid) : 0) +
+			     (o->mke2fs_ext ? strlen(o->mke2fs_ext) : 0);
+
+		ext = malloc(len);
+		if (!ext) {
+			free(argv);
+			return -ENOMEM;
+		}
+		snprintf(ext, len, "%s%s%s%s", o->uuid ? "hash_seed=" : "", o->uuid ? o->uuid : "",
+			 o->uuid && o->mke2fs_ext ? "," : "", o->mke2fs_ext ? o->mke2fs_ext : "");
 		argv[argc++] = "-E";
-		argv[argc++] = seed_arg;
+		argv[argc++] = ext;
 	}
 	argv[argc++] = "-d";
 	argv[argc++] = o->dir;
@@ -174,11 +341,10 @@ static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t si
 	signals_block(&old_mask);
 	pid = fork();
 	if (pid < 0) {
-		int err = -errno;
-
+		err = -errno;
 		signals_restore(&old_mask);
 		error_msg("cannot start mke2fs: %s", strerror(-err));
-		return err;
+		goto out;
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
@@ -196,24 +362,39 @@ static int run_mke2fs(const struct mkfs_options *o, const char *tmp, uint64_t si
 				 (unsigned long long)o->timestamp);
 			setenv("E2FSPROGS_FAKE_TIME", time_arg, 1);
 		}
-		execvp("mke2fs", (char *const *)argv);
-		fprintf(stderr, "mbverity: cannot run mke2fs: %s\n", strerror(errno));
+		execv(mke2fs, (char *const *)argv);
+		fprintf(stderr, "mbverity: cannot run %s: %s\n", mke2fs, strerror(errno));
 		_exit(127);
 	}
 	signals_set_child(pid);
 	signals_restore(&old_mask);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			signals_set_child(0);
-			return -errno;
+	/* mke2fs counts nothing we can see: say what runs, and for how long. */
+	snprintf(phase, sizeof(phase), "mke2fs: copying %llu files and directories from %s",
+		 (unsigned long long)need.inodes, o->dir);
+	progress_phase(o->quiet, phase);
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			err = -errno;
+			break;
 		}
+		usleep(100 * 1000);
+		progress_phase_tick();
+	}
+	progress_end();
 	signals_set_child(0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (!err && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		error_msg("mke2fs failed making '%s' from '%s'%s", o->image, o->dir,
 			  o->size ? " (is --size large enough?)" : "");
-		return -EIO;
+		err = -EIO;
 	}
-	return 0;
+out:
+	free(ext);
+	free(argv);
+	return err;
 }
 
 static int parse_size(const char *arg, uint64_t *size)
@@ -240,7 +421,8 @@ static int parse_size(const char *arg, uint64_t *size)
 
 /* Enable fs-verity on every selected file of the image; digests go to @manifest. */
 static int enable_all(const struct mkfs_options *o, const char *tmp,
-		      struct out_file *manifest, uint64_t *nfiles, uint64_t *nskipped)
+		      struct out_file *manifest, uint64_t *nfiles, uint64_t *nskipped,
+		      uint64_t *nbytes)
 {
 	struct enable_session s;
 	int err;
@@ -256,10 +438,11 @@ static int enable_all(const struct mkfs_options *o, const char *tmp,
 	if (!err)
 		err = enable_session_all(&s, &o->select, manifest, nfiles);
 	*nskipped = s.n_skipped;
+	*nbytes = s.n_bytes;
 	return enable_session_close(&s, err);
 }
 
-int cmd_mkfs(int argc, char **argv)
+static int mkfs(struct mkfs_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		TREE_LONG_OPTIONS,
@@ -271,6 +454,8 @@ int cmd_mkfs(int argc, char **argv)
 		{ "include", required_argument, NULL, OPT_INCLUDE },
 		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 		{ "manifest", required_argument, NULL, OPT_MANIFEST },
+		{ "mke2fs", required_argument, NULL, OPT_MKE2FS },
+		{ "mke2fs-option", required_argument, NULL, OPT_MKE2FS_OPTION },
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
@@ -279,29 +464,29 @@ int cmd_mkfs(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct mkfs_options o = { .fs_block_size = 4096 };
+	double start = monotonic_seconds();
 	struct out_file manifest, image;
 	const char *tmp;
-	uint64_t size, nfiles = 0, nskipped = 0, v;
+	uint64_t size, nfiles = 0, nskipped = 0, n_bytes = 0, v;
 	struct stat st, out_st;
 	FILE *summary;
 	DIR *d;
 	int opt, err;
 
-	tree_options_init(&o.tree);
+	tree_options_init(&o->tree);
 	/* Reproducible builds' convention; --timestamp overrides it. */
-	o.timestamp = source_date_epoch();
+	o->timestamp = source_date_epoch();
 	while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': o.dir = optarg; break;
+		case 'd': o->dir = optarg; break;
 		case OPT_HASH_ALG:
 		case OPT_BLOCK_SIZE:
 		case OPT_SALT:
-			if (!parse_tree_option(&o.tree, opt, optarg))
+			if (!parse_tree_option(&o->tree, opt, optarg))
 				return 2;
 			break;
 		case OPT_SIZE:
-			if (parse_size(optarg, &o.size) || o.size == 0)
+			if (parse_size(optarg, &o->size) || o->size == 0)
 				return usage_error(mkfs_usage, "invalid size '%s'", optarg);
 			break;
 		case OPT_FS_BLOCK_SIZE:
@@ -309,28 +494,35 @@ int cmd_mkfs(int argc, char **argv)
 				return usage_error(mkfs_usage,
 						   "invalid filesystem block size '%s': 1024, 2048 or 4096",
 						   optarg);
-			o.fs_block_size = (uint32_t)v;
+			o->fs_block_size = (uint32_t)v;
 			break;
-		case OPT_LABEL: o.label = optarg; break;
-		case OPT_UUID: o.uuid = optarg; break;
+		case OPT_LABEL: o->label = optarg; break;
+		case OPT_UUID: o->uuid = optarg; break;
 		case OPT_TIMESTAMP:
-			if (!parse_u64(optarg, &o.timestamp) || o.timestamp == 0)
+			if (!parse_u64(optarg, &o->timestamp) || o->timestamp == 0)
 				return usage_error(mkfs_usage, "invalid timestamp '%s'", optarg);
 			break;
 		case OPT_INCLUDE:
 		case OPT_EXCLUDE:
-			if (!selection_add(&o.select, opt == OPT_INCLUDE, optarg))
+			if (!selection_add(&o->select, opt == OPT_INCLUDE, optarg))
 				return 1;
 			break;
-		case OPT_MANIFEST: o.manifest = optarg; break;
-		case OPT_KEY: o.key = optarg; break;
-		case OPT_CERT: o.cert = optarg; break;
+		case OPT_MANIFEST: o->manifest = optarg; break;
+		case OPT_MKE2FS: o->mke2fs = optarg; break;
+		case OPT_MKE2FS_OPTION:
+			if (add_mke2fs_option(o, optarg) != 0) {
+				error_msg("out of memory");
+				return 1;
+			}
+			break;
+		case OPT_KEY: o->key = optarg; break;
+		case OPT_CERT: o->cert = optarg; break;
 		case OPT_THREADS:
-			if (!parse_threads(optarg, &o.threads))
+			if (!parse_threads(optarg, &o->threads))
 				return 2;
 			break;
-		case OPT_QUIET: o.quiet = true; break;
-		case OPT_FORCE: o.force = true; break;
+		case OPT_QUIET: o->quiet = true; break;
+		case OPT_FORCE: o->force = true; break;
 		case OPT_HELP:
 			printf("usage: %s\n", mkfs_usage);
 			return 0;
@@ -338,71 +530,72 @@ int cmd_mkfs(int argc, char **argv)
 			return usage_error(mkfs_usage, "bad option");
 		}
 	}
-	if (!o.dir || optind != argc - 1)
+	if (!o->dir || optind != argc - 1)
 		return usage_error(mkfs_usage, "need -d DIR and one IMAGE");
-	o.image = argv[optind];
-	if (check_tree_options(&o.tree) != 0)
+	o->image = argv[optind];
+	if (check_tree_options(&o->tree) != 0)
 		return 2;
-	if (!o.key != !o.cert)
+	if (!o->key != !o->cert)
 		return usage_error(mkfs_usage, "--key and --cert go together");
-	if (o.tree.block_size < 1024 || o.tree.block_size > o.fs_block_size) {
+	if (scan_mke2fs_args(o, mkfs_usage) != 0)
+		return 2;
+	if (o->tree.block_size < 1024 || o->tree.block_size > o->fs_block_size) {
 		error_msg("Merkle tree block size %u: the kernel needs 1024 to the filesystem "
-			  "block size (%u)", o.tree.block_size, o.fs_block_size);
+			  "block size (%u)", o->tree.block_size, o->fs_block_size);
 		return 2;
 	}
 
-	d = opendir(o.dir);
+	d = opendir(o->dir);
 	if (!d) {
-		error_msg("cannot read directory '%s': %s", o.dir, strerror(errno));
+		error_msg("cannot read directory '%s': %s", o->dir, strerror(errno));
 		return 1;
 	}
 	closedir(d);
 	/* A file or a partition is replaced only with --force; a FIFO or stdout is written. */
-	if (stat(o.image, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && !o.force) {
-		error_msg("'%s' exists; use --force to replace it", o.image);
+	if (stat(o->image, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && !o->force) {
+		error_msg("'%s' exists; use --force to replace it", o->image);
 		return 1;
 	}
-	if (lstat(o.image, &st) == 0 && S_ISLNK(st.st_mode) && stat(o.image, &st) != 0 &&
-	    !o.force) {
-		error_msg("'%s' is a dangling symlink; use --force to create its target", o.image);
+	if (lstat(o->image, &st) == 0 && S_ISLNK(st.st_mode) && stat(o->image, &st) != 0 &&
+	    !o->force) {
+		error_msg("'%s' is a dangling symlink; use --force to create its target", o->image);
 		return 1;
 	}
 
-	need.fs_block_size = o.fs_block_size;
-	need.tree = &o.tree;
-	need.signing = o.key != NULL;
-	if (nftw(o.dir, count_entry, 64, FTW_PHYS) != 0) {
-		error_msg("cannot read the whole of '%s'", o.dir);
+	need.fs_block_size = o->fs_block_size;
+	need.tree = &o->tree;
+	need.signing = o->key != NULL;
+	if (nftw(o->dir, count_entry, 64, FTW_PHYS) != 0) {
+		error_msg("cannot read the whole of '%s'", o->dir);
 		return 1;
 	}
-	size = o.size ? o.size : auto_size(&o);
+	size = o->size ? o->size : auto_size(o);
 
 	/*
 	 * Build under a temporary name: no half-made image under IMAGE (a
 	 * FIFO or stdout gets the image once it is made).  A block device is
 	 * written in place, as mke2fs does, its whole size unless --size.
 	 */
-	err = out_file_open_flags(&image, o.image, OUT_FILE_DIRECT_BLOCK_DEVICE);
+	err = out_file_open_flags(&image, o->image, OUT_FILE_DIRECT_BLOCK_DEVICE);
 	if (err) {
-		error_msg("cannot create '%s': %s", o.image, strerror(-err));
-		selection_free(&o.select);
-		return 1;
+		error_msg("cannot create '%s': %s", o->image, strerror(-err));
+				return 1;
 	}
 	tmp = image.tmp_path;
-	if (image.direct && !o.size)
+	if (image.direct && !o->size)
 		size = 0;
-	if (o.manifest && (err = out_file_open(&manifest, o.manifest)) != 0) {
-		error_msg("cannot create '%s': %s", o.manifest, strerror(-err));
+	if (o->manifest && (err = out_file_open(&manifest, o->manifest)) != 0) {
+		error_msg("cannot create '%s': %s", o->manifest, strerror(-err));
 		goto fail;
 	}
-	err = run_mke2fs(&o, tmp, size);
+	err = run_mke2fs(o, tmp, size);
 	if (!err)
-		err = enable_all(&o, tmp, o.manifest ? &manifest : NULL, &nfiles, &nskipped);
-	if (o.manifest) {
+		err = enable_all(o, tmp, o->manifest ? &manifest : NULL, &nfiles, &nskipped, &n_bytes);
+	if (o->manifest) {
 		int close_err = out_file_close(&manifest, !err);
 
 		if (close_err && !err) {
-			error_msg("cannot write '%s': %s", o.manifest, strerror(-close_err));
+			error_msg("cannot write '%s': %s", o->manifest, strerror(-close_err));
 			err = close_err;
 		}
 	}
@@ -423,24 +616,35 @@ int cmd_mkfs(int argc, char **argv)
 		  st.st_ino == out_st.st_ino ? stderr : stdout;
 	err = out_file_close(&image, true);
 	if (err) {
-		error_msg("cannot write '%s': %s", o.image, strerror(-err));
-		selection_free(&o.select);
-		return 1;
+		error_msg("cannot write '%s': %s", o->image, strerror(-err));
+				return 1;
 	}
-	if (!o.quiet) {
+	if (!o->quiet) {
 		fprintf(summary, "%s: %llu files with fs-verity (%s, %u-byte blocks%s), ",
-			o.image, (unsigned long long)nfiles, mbv_hash_alg_name(o.tree.hash_alg),
-			o.tree.block_size, o.key ? ", signed" : "");
+			o->image, (unsigned long long)nfiles, mbv_hash_alg_name(o->tree.hash_alg),
+			o->tree.block_size, o->key ? ", signed" : "");
 		if (nskipped)
 			fprintf(summary, "%llu skipped, ", (unsigned long long)nskipped);
-		fprintf(summary, "%llu MiB image\n", (unsigned long long)(size >> 20));
+		fprintf(summary, "%llu MiB image", (unsigned long long)(size >> 20));
+		print_hashed_summary(summary, n_bytes, monotonic_seconds() - start);
 	}
-	selection_free(&o.select);
-	return 0;
+		return 0;
 fail:
 	if (image.direct)
-		error_msg("'%s' holds a half-made filesystem", o.image);
+		error_msg("'%s' holds a half-made filesystem", o->image);
 	out_file_close(&image, false);
-	selection_free(&o.select);
-	return 1;
+		return 1;
+}
+
+int cmd_mkfs(int argc, char **argv)
+{
+	struct mkfs_options opts = { .fs_block_size = 4096, .inode_size = 256 };
+	int status = mkfs(&opts, argc, argv);
+
+	selection_free(&opts.select);
+	while (opts.n_mke2fs_args)
+		free(opts.mke2fs_args[--opts.n_mke2fs_args]);
+	free(opts.mke2fs_args);
+	free(opts.mke2fs_ext);
+	return status;
 }

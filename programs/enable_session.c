@@ -14,6 +14,16 @@
 #include "image_walk.h"
 #include "progress.h"
 
+/* The pool's progress: bytes of the file being enabled, each counted once. */
+static void count_hashed(void *ctx, uint64_t bytes)
+{
+	struct enable_session *s = ctx;
+	uint64_t n = s->cur_size - s->cur_counted < bytes ? s->cur_size - s->cur_counted : bytes;
+
+	s->cur_counted += n;
+	progress_add_bytes(n);
+}
+
 int enable_session_open(struct enable_session *s, const char *path, const char *image,
 			const struct tree_options *tree, const char *key,
 			const char *cert, unsigned int threads, bool quiet,
@@ -34,6 +44,8 @@ int enable_session_open(struct enable_session *s, const char *path, const char *
 			return err;
 	}
 	err = mbv_pool_new(threads, &s->pool);
+	if (!err)
+		mbv_pool_set_progress(s->pool, count_hashed, s);
 	if (err) {
 		error_msg("cannot start %u threads: %s", threads, strerror(-err));
 		mbv_signer_free(s->signer);
@@ -341,16 +353,22 @@ static int enable_head(struct enable_session *s, struct ahead *a, struct out_fil
 		error_msg("cannot sign '%s': %s", a->file->path, a->sig_why);
 		err = a->sig_err;
 	} else if (!a->skip) {
+		/* A large file is hashed now, through the pool, which counts its bytes. */
+		s->cur_size = a->file->size;
+		s->cur_counted = 0;
 		err = enable_one(s, a->file, a->d, a->sig, a->sig_size, &a->res);
 	}
 	drop_ahead(a);
 	if (err)
 		return err;
-	if (a->skip)
+	if (a->skip) {
 		s->n_already++;
-	else
+	} else {
 		s->n_enabled++;
-	progress_add_bytes(a->file->size);
+		s->n_bytes += a->file->size;
+	}
+	progress_add_bytes(a->file->size - (a->skip ? 0 : s->cur_counted));
+	s->cur_size = s->cur_counted = 0;
 	progress_add_file();
 	return manifest ? write_manifest_line(manifest, &a->res, a->file->path) : 0;
 }
@@ -399,7 +417,8 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 	int err;
 
 	*nfiles = 0;
-	s->n_enabled = s->n_already = s->n_skipped = 0;
+	s->n_enabled = s->n_already = s->n_skipped = s->n_bytes = 0;
+	s->start = monotonic_seconds();
 	err = image_list_files(s->fs, s->image, &files, &count);
 	if (err)
 		return err;

@@ -17,8 +17,11 @@ struct enable_session {
 	bool quiet;
 	bool batch;			/* MBV_EXT4_ENABLE_BATCH: an image being built */
 	int image_fd;			/* the image read-only, for hashing ahead; or -1 */
-	/* enable_session_all's count of files (not names) */
-	uint64_t n_enabled, n_already, n_skipped;
+	/* enable_session_all's count of files (not names), and their data bytes */
+	uint64_t n_enabled, n_already, n_skipped, n_bytes;
+	double start;			/* when enable_session_all began */
+	/* The file enabled now: its bytes the pool counted toward progress. */
+	uint64_t cur_size, cur_counted;
 };
 
 /*
