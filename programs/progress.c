@@ -104,8 +104,8 @@ static void format_left(char *buf, size_t size, double elapsed, uint64_t bytes, 
 		return;
 	}
 	left = (total - done) * elapsed / done;
-	if (left < 1)
-		left = 1;
+	if (left < 0.1)
+		left = 0.1;	/* "0.0 s" would say nothing is left */
 	format_duration(buf, size, left);
 	strncat(buf, " left", size - strlen(buf) - 1);
 }
