@@ -29,6 +29,9 @@ lintian --fail-on error "$changes" || { echo "mbverity: deb.sh: lintian errors" 
 mkdir -p "$out"
 rm -f "$out"/*.deb
 cp "$work"/*.deb "$out"/
+# The log stays beside the packages: whether dh_auto_test ran, and what it said.
+cp "$work/build.log" "$out/build.log"
+grep -E '^# (TOTAL|PASS|FAIL):' "$out/build.log" | tr '\n' ' ' | sed 's/^./deb.sh: tests under dh_auto_test: &/;s/ $/\n/' || :
 debs="$out/mbverity_${version}_*.deb $out/libmbverity0_${version}_*.deb $out/libmbverity-dev_${version}_*.deb"
 for d in $debs; do [ -f "$d" ] || { echo "mbverity: deb.sh: $d not built" >&2; exit 1; }; done
 if [ "$(id -u)" = 0 ]; then
