@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Every symbol the static library exports starts with mbv_; the shared
-# library has its soname and exports mbv_ symbols only, each in the
-# MBVERITY_0 version node of lib/libmbverity.map.
+# library has its soname and exports exactly the functions of the public
+# header, each in the MBVERITY_0 version node.
 . "${top_srcdir:-.}/tests/lib.sh"
 need nm readelf
 lib="$top_builddir/lib/.libs/libmbverity.a"
@@ -40,4 +40,7 @@ sed -n 's/^[a-z].*[ *]\(mbv_[a-z0-9_]*\)(.*/\1/p' "$top_srcdir"/lib/mbverity*.h 
 sed 's/@@.*//' "$TMP/dsyms" >"$TMP/dnames"
 missing=$(comm -23 "$TMP/api" "$TMP/dnames")
 [ -z "$missing" ] || fail "$so lacks public functions: $missing"
-echo "$soname: $(wc -l <"$TMP/dsyms") dynamic symbols, all mbv_ in MBVERITY_0, $(wc -l <"$TMP/api") API functions present"
+# ... and nothing else: internals stay out of the ABI.
+extra=$(comm -13 "$TMP/api" "$TMP/dnames")
+[ -z "$extra" ] || fail "$so exports functions the public header does not declare: $extra"
+echo "$soname: $(wc -l <"$TMP/dsyms") dynamic symbols, all mbv_ in MBVERITY_0, exactly the $(wc -l <"$TMP/api") API functions"
