@@ -223,7 +223,8 @@ struct mbv_signer;
 /**
  * mbv_signer_new() - load a signing key and its certificate once
  * @key_path: PEM private key (PKCS#8 or traditional); an encrypted key fails
- *	with -ENOKEY, there is never a passphrase prompt
+ *	with -ENOKEY, there is never a passphrase prompt (mbv_signer_new_spec()
+ *	takes passphrases, URIs and tokens)
  * @cert_path: PEM X.509 certificate of that key, or NULL to read it from
  *	@key_path
  * @out: set to the new signer, or to NULL on failure; the caller frees it
@@ -241,6 +242,82 @@ struct mbv_signer;
  */
 int mbv_signer_new(const char *key_path, const char *cert_path,
 		   struct mbv_signer **out, char *errbuf, size_t errbuf_size);
+
+/* struct mbv_key_spec's version; reserved fields must be zero. */
+#define MBV_KEY_SPEC_VERSION	1
+
+/**
+ * struct mbv_key_spec - where a signing key is and how to unlock it
+ * @version: MBV_KEY_SPEC_VERSION
+ * @reserved0: must be 0
+ * @key: a PEM or DER private key file (PKCS#8, encrypted or not, or
+ *	traditional), or, when no file has that name and it starts with a
+ *	URI scheme (`pkcs11:`, `file:`, any scheme a loaded OpenSSL provider
+ *	serves), an OpenSSL store URI read through OSSL_STORE; a `pkcs11:` URI
+ *	that no provider serves goes to OpenSSL's `pkcs11` ENGINE (libp11)
+ *	where ENGINE support is built.  NULL with @pkcs11_engine.
+ * @pkcs11_engine: fsverity 1.5's --pkcs11-engine: the OpenSSL ENGINE .so
+ *	(libp11's pkcs11.so); with @pkcs11_module, and @key NULL.  Only where
+ *	OpenSSL has ENGINE support (mbv_key_engine_supported()); ENGINE goes
+ *	away with OpenSSL 4, store URIs do not
+ * @pkcs11_module: the PKCS#11 module .so (the token's driver) for
+ *	@pkcs11_engine, or for the ENGINE a `pkcs11:` @key goes to (NULL: the
+ *	engine's default, p11-kit's proxy on Debian)
+ * @pkcs11_keyid: the key on the token for @pkcs11_engine (a PKCS#11 URI,
+ *	or what the engine accepts); NULL: the engine's default key
+ * @passin: the passphrase of an encrypted key or the PIN of a token, in
+ *	OpenSSL's forms: `pass:TEXT`, `env:VAR`, `file:PATH` (first line),
+ *	`fd:N` (first line), `stdin`; NULL: ask @ask_passphrase
+ * @ask_passphrase: called when a passphrase or PIN is needed and @passin is
+ *	NULL (a terminal prompt, say): write at most @size bytes to @buf and
+ *	return their count, or -1 for none; @what names the key.  NULL: never
+ *	asked, an encrypted key fails with -ENOKEY
+ * @ask_arg: passed to @ask_passphrase
+ * @reserved: must be 0
+ */
+struct mbv_key_spec {
+	uint32_t version;
+	uint32_t reserved0;
+	const char *key;
+	const char *pkcs11_engine;
+	const char *pkcs11_module;
+	const char *pkcs11_keyid;
+	const char *passin;
+	int (*ask_passphrase)(char *buf, int size, const char *what, void *arg);
+	void *ask_arg;
+	uint64_t reserved[4];
+};
+
+/**
+ * mbv_signer_new_spec() - mbv_signer_new() for any key @spec describes
+ * @spec: the key
+ * @cert_path: PEM X.509 certificate of that key; NULL reads it from
+ *	@spec->key, which must then be a file
+ * @out: set to the new signer, or to NULL on failure; the caller frees it
+ *	with mbv_signer_free()
+ * @errbuf: on failure, a one-line reason naming the key; may be NULL
+ * @errbuf_size: bytes of @errbuf
+ *
+ * As mbv_signer_new().  A key held by an ENGINE signs one digest at a time
+ * (mbv_signer_sign() serialises on it: engines promise no thread safety).
+ * Passphrases are wiped from memory once the key is loaded.
+ *
+ * Return: as mbv_signer_new(); also -ENOKEY for an encrypted key and no
+ * passphrase, or a token refusing the PIN; -EKEYREJECTED for a wrong
+ * passphrase; -ENOENT for a URI or key id that names no key; -ENOTSUP for
+ * @pkcs11_engine without ENGINE support; -EINVAL for a bad @spec or
+ * @passin.
+ */
+int mbv_signer_new_spec(const struct mbv_key_spec *spec, const char *cert_path,
+			struct mbv_signer **out, char *errbuf, size_t errbuf_size);
+
+/**
+ * mbv_key_engine_supported() - whether OpenSSL's ENGINE interface is built in
+ *
+ * Return: 1 when mbv_key_spec's @pkcs11_engine can work (OpenSSL 3 with
+ * ENGINE), 0 on an OpenSSL built without it.
+ */
+int mbv_key_engine_supported(void);
 
 /**
  * mbv_signer_sign() - sign a file digest as `fsverity sign` does

@@ -2,6 +2,7 @@
 /* fs-verity built-in signatures: PKCS#7 over the formatted digest, with OpenSSL. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,20 +18,11 @@
 #include <openssl/x509.h>
 
 #include "mbverity.h"
+#include "sign_key.h"
 
-/* Where a function's one-line reason goes; NULL buffer means "don't care". */
-struct errout {
-	char *buf;
-	size_t size;
-};
-
-/*
- * Record the reason, followed by the first queued OpenSSL reason if any (the
- * first is the specific one, e.g. "no start line"; later ones are "PEM lib").
- * Only the first reason of a call is kept.
- */
-static void __attribute__((format(printf, 2, 3)))
-set_error(struct errout *e, const char *fmt, ...)
+/* Documented in sign_key.h.  The first is the specific reason (e.g. "no
+ * start line"; later ones are "PEM lib"). */
+void mbv_sig_set_error(struct errout *e, const char *fmt, ...)
 {
 	unsigned long code = ERR_peek_error();
 	const char *reason = code ? ERR_reason_error_string(code) : NULL;
@@ -46,6 +38,7 @@ set_error(struct errout *e, const char *fmt, ...)
 	if (reason && n < e->size)
 		snprintf(e->buf + n, e->size - n, " (OpenSSL: %s)", reason);
 }
+#define set_error mbv_sig_set_error
 
 static const EVP_MD *fsverity_md(uint32_t hash_algorithm)
 {
@@ -98,29 +91,6 @@ static int read_cert(const char *path, X509 **cert, struct errout *e)
 	return 0;
 }
 
-static int read_key(const char *path, EVP_PKEY **pkey, struct errout *e)
-{
-	int asked = 0;
-	BIO *bio;
-	int err = open_pem(path, "private key", &bio, e);
-
-	if (err)
-		return err;
-	*pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase_cb, &asked);
-	BIO_free(bio);
-	if (!*pkey) {
-		if (asked) {
-			ERR_clear_error();
-			set_error(e, "cannot use private key '%s': it is encrypted and no passphrase was given",
-				  path);
-			return -ENOKEY;
-		}
-		set_error(e, "cannot parse private key '%s': not a PEM private key", path);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
 /* Copy the DER encoding of @p7 into a malloc'ed buffer. */
 static int encode_pkcs7(PKCS7 *p7, uint8_t **sig, size_t *sig_size,
 			struct errout *e)
@@ -157,10 +127,11 @@ static int encode_pkcs7(PKCS7 *p7, uint8_t **sig, size_t *sig_size,
  * provider exports) it guards with the key's own lock.
  */
 struct mbv_signer {
-	EVP_PKEY *pkey;
+	struct mbv_loaded_key key;
 	X509 *cert;
-	char *key_path;		/* for error messages */
-	char *cert_path;
+	char *cert_path;	/* for error messages */
+	/* An ENGINE's key signs one at a time: engines promise no thread safety. */
+	pthread_mutex_t lock;
 };
 
 /* Documented in mbverity.h. */
@@ -168,16 +139,16 @@ void mbv_signer_free(struct mbv_signer *s)
 {
 	if (!s)
 		return;
-	EVP_PKEY_free(s->pkey);
+	mbv_key_unload(&s->key);
 	X509_free(s->cert);
-	free(s->key_path);
 	free(s->cert_path);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
 /* Documented in mbverity.h. */
-int mbv_signer_new(const char *key_path, const char *cert_path,
-		   struct mbv_signer **out, char *errbuf, size_t errbuf_size)
+int mbv_signer_new_spec(const struct mbv_key_spec *spec, const char *cert_path,
+			struct mbv_signer **out, char *errbuf, size_t errbuf_size)
 {
 	struct errout e = { errbuf, errbuf_size };
 	struct mbv_signer *s;
@@ -185,33 +156,47 @@ int mbv_signer_new(const char *key_path, const char *cert_path,
 
 	if (errbuf && errbuf_size)
 		errbuf[0] = '\0';
-	if (!out || !key_path) {
-		set_error(&e, "missing argument to mbv_signer_new");
+	if (!out || !spec) {
+		set_error(&e, "missing argument to mbv_signer_new_spec");
 		return -EINVAL;
 	}
 	*out = NULL;
-	if (!cert_path)
-		cert_path = key_path;	/* like fsverity: one PEM with both */
+	if (!cert_path && !(spec->key && !spec->pkcs11_engine)) {
+		set_error(&e, "a key on a token or behind a URI needs its certificate given");
+		return -EINVAL;
+	}
 	ERR_clear_error();
 
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->key_path = strdup(key_path)) ||
-	    !(s->cert_path = strdup(cert_path))) {
+	if (!s) {
+		set_error(&e, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	err = mbv_key_load(spec, &s->key, &e);
+	if (err)
+		goto fail;
+	if (!cert_path) {
+		if (!s->key.is_file) {
+			set_error(&e, "key '%s' is a URI: its certificate must be given", s->key.name);
+			err = -EINVAL;
+			goto fail;
+		}
+		cert_path = spec->key;	/* like fsverity: one PEM with both */
+	}
+	if (!(s->cert_path = strdup(cert_path))) {
 		set_error(&e, "out of memory");
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = read_key(key_path, &s->pkey, &e);
-	if (err)
-		goto fail;
 	err = read_cert(cert_path, &s->cert, &e);
 	if (err)
 		goto fail;
 	/* PKCS7_sign_add_signer() checks again, but its reason is vaguer. */
-	if (X509_check_private_key(s->cert, s->pkey) != 1) {
+	if (X509_check_private_key(s->cert, s->key.pkey) != 1) {
 		ERR_clear_error();
 		set_error(&e, "private key '%s' does not match certificate '%s'",
-			  key_path, cert_path);
+			  s->key.name, cert_path);
 		err = -EKEYREJECTED;
 		goto fail;
 	}
@@ -221,6 +206,25 @@ fail:
 	mbv_signer_free(s);
 	ERR_clear_error();
 	return err;
+}
+
+/* Documented in mbverity.h. */
+int mbv_signer_new(const char *key_path, const char *cert_path,
+		   struct mbv_signer **out, char *errbuf, size_t errbuf_size)
+{
+	struct mbv_key_spec spec = { .version = MBV_KEY_SPEC_VERSION, .key = key_path };
+
+	if (!key_path) {
+		struct errout e = { errbuf, errbuf_size };
+
+		if (errbuf && errbuf_size)
+			errbuf[0] = '\0';
+		if (out)
+			*out = NULL;
+		set_error(&e, "missing argument to mbv_signer_new");
+		return -EINVAL;
+	}
+	return mbv_signer_new_spec(&spec, cert_path, out, errbuf, errbuf_size);
 }
 
 /* Documented in mbverity.h. */
@@ -272,12 +276,17 @@ int mbv_signer_sign(const struct mbv_signer *s, uint32_t hash_algorithm,
 		goto out;
 	}
 	/* Takes its own reference to the key, copies issuer and serial. */
-	if (!PKCS7_sign_add_signer(p7, s->cert, s->pkey, md, flags)) {
-		set_error(&e, "cannot sign with private key '%s'", s->key_path);
+	if (!PKCS7_sign_add_signer(p7, s->cert, s->key.pkey, md, flags)) {
+		set_error(&e, "cannot sign with private key '%s'", s->key.name);
 		goto out;
 	}
-	if (PKCS7_final(p7, data, flags) != 1) {
-		set_error(&e, "cannot sign with private key '%s'", s->key_path);
+	if (s->key.engine)
+		pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+	n = PKCS7_final(p7, data, flags);
+	if (s->key.engine)
+		pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+	if (n != 1) {
+		set_error(&e, "cannot sign with private key '%s'", s->key.name);
 		goto out;
 	}
 	err = encode_pkcs7(p7, &out, &out_size, &e);

@@ -21,7 +21,9 @@ static const char enable_usage[] =
 	"       [--signature=SIGFILE [--cert=PEM] | --key=PEM --cert=PEM]\n"
 	"       [--set-feature] [--threads=N]\n"
 	"   or: mbverity enable --all --image=IMAGE (or --all IMAGE) [tree options]\n"
-	"       [--key=PEM --cert=PEM] [--threads=N] [--quiet]";
+	"       [--key=PEM --cert=PEM] [--threads=N] [--quiet]\n"
+	"   key options: --key=FILE|URI [--key-passin=SRC] [--pkcs11-module=SOFILE], or\n"
+	"       --pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]";
 
 void image_error(void *ctx, const char *msg)
 {
@@ -115,6 +117,7 @@ int cmd_enable(int argc, char **argv)
 		TREE_LONG_OPTIONS,
 		{ "signature", required_argument, NULL, OPT_SIGNATURE },
 		{ "key", required_argument, NULL, OPT_KEY },
+		KEY_LONG_OPTIONS,
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "set-feature", no_argument, NULL, OPT_SET_FEATURE },
 		{ "threads", required_argument, NULL, OPT_THREADS },
@@ -143,6 +146,7 @@ int cmd_enable(int argc, char **argv)
 	unsigned int threads = 0;
 	bool set_feature = false, all = false, quiet = false;
 	char why[MBV_SIG_ERRBUF_SIZE];
+	const char *kwhy;
 	int opt, i, j, n, err, status = 1;
 
 	tree_options_init(&t);
@@ -156,6 +160,10 @@ int cmd_enable(int argc, char **argv)
 			break;
 		case OPT_SIGNATURE: sig_path = optarg; break;
 		case OPT_KEY: key = optarg; break;
+		CASE_KEY_OPTIONS:
+			if ((kwhy = parse_key_option(opt, optarg)))
+				return usage_error(enable_usage, "%s given twice", kwhy);
+			break;
 		case OPT_CERT: cert = optarg; break;
 		case OPT_SET_FEATURE: set_feature = true; break;
 		case OPT_ALL: all = true; break;
@@ -172,6 +180,8 @@ int cmd_enable(int argc, char **argv)
 			return usage_error(enable_usage, "bad option");
 		}
 	}
+	if ((kwhy = check_key_options(&key, cert)))
+		return usage_error(enable_usage, "%s", kwhy);
 	if (key && !cert)
 		return usage_error(enable_usage, "--key and --cert go together");
 	if (cert && !key && !sig_path)

@@ -28,7 +28,9 @@ static const char mkfs_usage[] =
 	"       [--block-size=BLOCK_SIZE] [--salt=SALT] [--key=PEM --cert=PEM]\n"
 	"       [--include=GLOB]... [--exclude=GLOB]... [--manifest=FILE]\n"
 	"       [--mke2fs=PATH] [--mke2fs-option=ARG]...\n"
-	"       [--threads=N] [--quiet] [--force]";
+	"       [--threads=N] [--quiet] [--force]\n"
+	"   key options: --key=FILE|URI [--key-passin=SRC] [--pkcs11-module=SOFILE], or\n"
+	"       --pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]";
 
 enum {
 	OPT_SIZE = OPT_HELP + 1,
@@ -457,6 +459,7 @@ static int mkfs(struct mkfs_options *o, int argc, char **argv)
 		{ "mke2fs", required_argument, NULL, OPT_MKE2FS },
 		{ "mke2fs-option", required_argument, NULL, OPT_MKE2FS_OPTION },
 		{ "key", required_argument, NULL, OPT_KEY },
+		KEY_LONG_OPTIONS,
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -471,6 +474,7 @@ static int mkfs(struct mkfs_options *o, int argc, char **argv)
 	struct stat st, out_st;
 	FILE *summary;
 	DIR *d;
+	const char *why;
 	int opt, err;
 
 	tree_options_init(&o->tree);
@@ -516,6 +520,10 @@ static int mkfs(struct mkfs_options *o, int argc, char **argv)
 			}
 			break;
 		case OPT_KEY: o->key = optarg; break;
+		CASE_KEY_OPTIONS:
+			if ((why = parse_key_option(opt, optarg)))
+				return usage_error(mkfs_usage, "%s given twice", why);
+			break;
 		case OPT_CERT: o->cert = optarg; break;
 		case OPT_THREADS:
 			if (!parse_threads(optarg, &o->threads))
@@ -535,6 +543,8 @@ static int mkfs(struct mkfs_options *o, int argc, char **argv)
 	o->image = argv[optind];
 	if (check_tree_options(&o->tree) != 0)
 		return 2;
+	if ((why = check_key_options(&o->key, o->cert)))
+		return usage_error(mkfs_usage, "%s", why);
 	if (!o->key != !o->cert)
 		return usage_error(mkfs_usage, "--key and --cert go together");
 	if (scan_mke2fs_args(o, mkfs_usage) != 0)

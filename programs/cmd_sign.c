@@ -9,19 +9,10 @@
 #include "utils.h"
 
 static const char sign_usage[] =
-	"mbverity sign FILE SIGFILE --key=KEYFILE [--cert=CERTFILE]\n"
+	"mbverity sign FILE SIGFILE --key=KEYFILE|URI [--cert=CERTFILE] [--key-passin=SRC]\n"
+	"       [--pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]]\n"
 	"       [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE] [--salt=SALT]\n"
 	"       [--out-merkle-tree=FILE] [--out-descriptor=FILE]";
-
-int signer_new_or_error(const char *key, const char *cert, struct mbv_signer **signer)
-{
-	char why[MBV_SIG_ERRBUF_SIZE];
-	int err = mbv_signer_new(key, cert, signer, why, sizeof(why));
-
-	if (err)
-		error_msg("%s", why);
-	return err;
-}
 
 int sign_digest_or_error(const struct mbv_signer *signer, uint32_t hash_alg,
 			 const uint8_t *digest, const char *name,
@@ -72,6 +63,7 @@ int cmd_sign(int argc, char **argv)
 	static const struct option longopts[] = {
 		TREE_LONG_OPTIONS,
 		{ "key", required_argument, NULL, OPT_KEY },
+		KEY_LONG_OPTIONS,
 		{ "cert", required_argument, NULL, OPT_CERT },
 		{ "out-merkle-tree", required_argument, NULL, OPT_OUT_MERKLE_TREE },
 		{ "out-descriptor", required_argument, NULL, OPT_OUT_DESCRIPTOR },
@@ -87,6 +79,7 @@ int cmd_sign(int argc, char **argv)
 	struct mbv_signer *signer = NULL;
 	uint8_t *sig = NULL;
 	size_t sig_size = 0;
+	const char *why;
 	int opt, err;
 
 	tree_options_init(&t);
@@ -102,6 +95,10 @@ int cmd_sign(int argc, char **argv)
 			if (key)
 				return usage_error(sign_usage, "--key given twice");
 			key = optarg;
+			break;
+		CASE_KEY_OPTIONS:
+			if ((why = parse_key_option(opt, optarg)))
+				return usage_error(sign_usage, "%s given twice", why);
 			break;
 		case OPT_CERT:
 			if (cert)
@@ -119,6 +116,8 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return usage_error(sign_usage, "expected FILE and SIGFILE");
+	if ((why = check_key_options(&key, cert)))
+		return usage_error(sign_usage, "%s", why);
 	if (!key)
 		return usage_error(sign_usage, "missing --key");
 	if (!cert)

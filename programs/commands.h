@@ -31,7 +31,11 @@ int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *p
 	      int (*tree_block)(void *, const void *, size_t, uint64_t),
 	      void *ctx, struct mbv_tree_result *res);
 
-/* mbv_signer_new(), printing the reason on failure.  Return: 0 or -errno. */
+/*
+ * mbv_signer_new_spec() for @key (a file or URI) or the --pkcs11-* token,
+ * with --key-passin or a terminal prompt, printing the reason on failure.
+ * Return: 0 or -errno.
+ */
 int signer_new_or_error(const char *key, const char *cert, struct mbv_signer **signer);
 
 /*

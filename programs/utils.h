@@ -33,6 +33,10 @@ enum {
 	OPT_SET_FEATURE,
 	OPT_REQUIRE_SIGNATURES,
 	OPT_IMAGE,
+	OPT_KEY_PASSIN,
+	OPT_PKCS11_ENGINE,
+	OPT_PKCS11_MODULE,
+	OPT_PKCS11_KEYID,
 	OPT_HELP,
 };
 
@@ -40,6 +44,23 @@ enum {
 	{ "hash-alg", required_argument, NULL, OPT_HASH_ALG }, \
 	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE }, \
 	{ "salt", required_argument, NULL, OPT_SALT }
+
+/* The key options beside --key of every command that signs (programs/key_options.c). */
+#define KEY_LONG_OPTIONS \
+	{ "key-passin", required_argument, NULL, OPT_KEY_PASSIN }, \
+	{ "pkcs11-engine", required_argument, NULL, OPT_PKCS11_ENGINE }, \
+	{ "pkcs11-module", required_argument, NULL, OPT_PKCS11_MODULE }, \
+	{ "pkcs11-keyid", required_argument, NULL, OPT_PKCS11_KEYID }
+#define CASE_KEY_OPTIONS \
+	case OPT_KEY_PASSIN: case OPT_PKCS11_ENGINE: case OPT_PKCS11_MODULE: case OPT_PKCS11_KEYID
+/* Take one of KEY_LONG_OPTIONS; NULL, or the option's name when given twice. */
+const char *parse_key_option(int opt, const char *arg);
+/*
+ * After the options: NULL, or the usage error.  With --pkcs11-engine, sets
+ * *@key (NULL until then) to something non-NULL, so "is there a key" stays
+ * one test; signer_new_or_error() then takes the token's key.
+ */
+const char *check_key_options(const char **key, const char *cert);
 
 struct tree_options {
 	uint32_t hash_alg;

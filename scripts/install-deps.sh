@@ -5,7 +5,7 @@ set -eu
 packages="build-essential autoconf automake libtool pkg-config nasm check libext2fs-dev
 e2fsprogs libssl-dev openssl fsverity qemu-system-x86 busybox-static keyutils
 kmod cpio xz-utils zstd time bc valgrind clang libclang-rt-14-dev libipsec-mb-dev groff-base
-debhelper lintian"
+debhelper lintian softhsm2 libengine-pkcs11-openssl p11-kit-modules"
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 missing=

@@ -1127,6 +1127,124 @@ START_TEST(test_signer_combined_pem)
 }
 END_TEST
 
+/* What a test's ask_passphrase() answers, and how often it was asked. */
+struct asker {
+	const char *answer;	/* NULL: refuse */
+	int calls;
+};
+
+static int ask(char *buf, int size, const char *what, void *arg)
+{
+	struct asker *a = arg;
+	int n;
+
+	a->calls++;
+	ck_assert_ptr_nonnull(strstr(what, "enc_"));
+	if (!a->answer)
+		return -1;
+	n = (int)strlen(a->answer);
+	ck_assert_int_le(n, size);
+	memcpy(buf, a->answer, (size_t)n);
+	return n;
+}
+
+/*
+ * mbv_signer_new_spec(): an encrypted key (PKCS#8 and traditional) with a
+ * passin or an asker signs what the plain key signs; a wrong passphrase, a
+ * refusal, a bad passin or a bad spec fail with their codes and leave nothing.
+ */
+START_TEST(test_signer_spec)
+{
+	static const char *const keys[] = { "enc_pkcs8.key", "enc_trad.key" };
+	char key[512];
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *a, *b;
+	char why[MBV_SIG_ERRBUF_SIZE];
+	struct mbv_signer *s, *plain;
+	struct mbv_key_spec spec;
+	struct asker asker;
+	size_t na, nb;
+
+	snprintf(key, sizeof(key), "%s", path(keys[_i]));	/* path()'s buffers rotate */
+	fill_digest(digest, 41);
+	ck_assert_int_eq(mbv_signer_new(keyf("enc"), certf("enc"), &plain, why, sizeof(why)), 0);
+	signer_ok(plain, MBV_HASH_ALG_SHA256, digest, &b, &nb);
+
+	memset(&spec, 0, sizeof(spec));
+	spec.version = MBV_KEY_SPEC_VERSION;
+	spec.key = key;
+	spec.passin = "pass:secret";
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), 0);
+	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &a, &na);
+	ck_assert_uint_eq(na, nb);
+	ck_assert_mem_eq(a, b, na);
+	free(a);
+	mbv_signer_free(s);
+
+	spec.passin = "pass:wrong";
+	s = plain;
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)),
+			 -EKEYREJECTED);
+	ck_assert_ptr_null(s);
+	check_reason(why, key);
+	ck_assert_ptr_nonnull(strstr(why, "wrong passphrase"));
+
+	/* Asked once, the answer used; a refusal is -ENOKEY, asked once too. */
+	spec.passin = NULL;
+	spec.ask_passphrase = ask;
+	spec.ask_arg = &asker;
+	asker = (struct asker){ "secret", 0 };
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), 0);
+	ck_assert_int_eq(asker.calls, 1);
+	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &a, &na);
+	ck_assert_uint_eq(na, nb);
+	ck_assert_mem_eq(a, b, na);
+	free(a);
+	mbv_signer_free(s);
+	asker = (struct asker){ NULL, 0 };
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -ENOKEY);
+	ck_assert_int_eq(asker.calls, 1);
+	ck_assert_ptr_null(s);
+	asker = (struct asker){ "wrong", 0 };
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)),
+			 -EKEYREJECTED);
+	ck_assert_int_eq(asker.calls, 1);
+	/* A passin wins over the asker. */
+	spec.passin = "pass:secret";
+	asker = (struct asker){ "wrong", 0 };
+	ck_assert_msg(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_int_eq(asker.calls, 0);
+	mbv_signer_free(s);
+
+	/* Bad passins and specs. */
+	spec.passin = "secret";
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_null(strstr(why, "secret"));
+	spec.passin = "env:MBV_TEST_NO_SUCH_VARIABLE";
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	spec.passin = "pass:secret";
+	spec.version = 0;
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	spec.version = MBV_KEY_SPEC_VERSION;
+	spec.reserved[3] = 1;
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	spec.reserved[3] = 0;
+	spec.pkcs11_keyid = "01";	/* a key id without an engine */
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	spec.pkcs11_keyid = NULL;
+	spec.key = NULL;
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	spec.pkcs11_engine = "/nonexistent/engine.so";	/* a token: the cert must be given */
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, NULL, &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)),
+			 mbv_key_engine_supported() ? -ELIBBAD : -ENOTSUP);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(mbv_signer_new_spec(NULL, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	free(b);
+	mbv_signer_free(plain);
+}
+END_TEST
+
 /* One signer, many digests under both algorithms; every one verifies. */
 START_TEST(test_signer_many)
 {
@@ -1701,6 +1819,7 @@ static Suite *sign_suite(void)
 	tcase_add_loop_test(tc, test_signer_many, 0, 2);
 	tcase_add_loop_test(tc, test_signer_threads, 0, 2);
 	tcase_add_test(tc, test_signer_bad_keys);
+	tcase_add_loop_test(tc, test_signer_spec, 0, 2);
 	tcase_add_loop_test(tc, test_verifier_many, 0, 2);
 	tcase_add_loop_test(tc, test_verifier_threads, 0, 2);
 	tcase_add_test(tc, test_verifier_bad_certs);
