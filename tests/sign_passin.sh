@@ -55,6 +55,15 @@ for key in p8.pem p8.der trad.pem; do
 	fails "$key: wrong file:" "wrong passphrase" --key="$K/$key" --key-passin=file:"$TMP/badpw"
 	fails "$key: no passphrase, no terminal" "encrypted.*--key-passin" --key="$K/$key" </dev/null
 done
+# A file: URI goes through OSSL_STORE, with the passphrase from --key-passin.
+same "file: URI, encrypted" --key="file:$K/p8.pem" --key-passin=pass:secret
+same "file: URI, plain" --key="file:$K/k.key"
+fails "file: URI, wrong passphrase" "wrong passphrase" --key="file:$K/p8.pem" --key-passin=pass:x
+fails "file: URI, no such file" "nofile" --key="file:$K/nofile.pem"
+expect_fail "URI without --cert" "$MBVERITY" sign "$TMP/f" "$TMP/no.sig" --key="file:$K/k.key"
+one_line_error "URI without --cert"
+grep -q "cert" "$TMP/err" || fail "URI without --cert: $(cat "$TMP/err")"
+fails "unknown URI scheme" "nosuchscheme:x" --key="nosuchscheme:x"
 # An unencrypted key ignores a passphrase, as openssl does.
 same "plain key, a passphrase given" --key="$K/k.key" --key-passin=pass:secret
 

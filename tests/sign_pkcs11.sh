@@ -116,6 +116,26 @@ if [ $have_engine = 1 ]; then
 		--key="pkcs11:token=mbvtest;object=nokey;type=private" --pkcs11-module="$SO" \
 		--key-passin=pass:1234
 
+	# No --key-passin on a terminal: the PIN asked once, echo off.
+	mkfifo "$TMP/in"
+	exec 3<>"$TMP/in"
+	timeout 30 script -qec "'$MBVERITY' sign '$TMP/f' '$TMP/tty.sig' --pkcs11-engine='$ENG' \
+		--pkcs11-module='$SO' --pkcs11-keyid=01 --cert='$K/tok.crt'" /dev/null \
+		<"$TMP/in" >"$TMP/tty.out" 2>&1 &
+	pid=$!
+	i=0
+	until grep -q 'PIN for 01' "$TMP/tty.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { kill $pid; fail "no PIN prompt: $(cat "$TMP/tty.out")"; }
+		sleep 0.1
+	done
+	echo 1234 >&3
+	wait $pid || fail "PIN typed on a terminal: $(cat "$TMP/tty.out")"
+	exec 3>&-
+	cmp -s "$TMP/pem.sig" "$TMP/tty.sig" || fail "PIN typed: not the PEM key's signature"
+	[ "$(grep -c 'PIN for' "$TMP/tty.out")" = 1 ] || fail "PIN asked twice: $(cat "$TMP/tty.out")"
+	if grep -q 1234 "$TMP/tty.out"; then fail "the PIN was echoed"; fi
+
 	# fsverity-utils gives the same bytes from the same token.
 	fsverity sign "$TMP/f" "$TMP/fsverity.sig" --pkcs11-engine="$ENG" --pkcs11-module="$SO" \
 		--pkcs11-keyid="$URI;pin-value=1234" --cert="$K/tok.crt" >/dev/null </dev/null ||
