@@ -102,6 +102,20 @@ cmp -s "$TMP/plain.sig" "$TMP/mk.sig" || fail "mkfs: the stored signature differ
 "$MBVERITY" verify --image="$TMP/mk" --cert="$K/k.crt" --require-signatures >/dev/null ||
 	fail "verify --cert after mkfs"
 
+# enable FILE (a live file): the passphrase unlocks the key, then the
+# kernel is asked (here $TMPDIR may lack fs-verity: its refusal, not the
+# key's); a wrong one fails before the ioctl.
+cp "$TMP/f" "$TMP/live"
+st=0
+"$MBVERITY" enable "$TMP/live" --key="$K/p8.pem" --cert="$K/k.crt" --key-passin=pass:secret \
+	2>"$TMP/err" || st=$?
+[ $st = 0 ] || { [ $st = 1 ] && grep -q "^mbverity: FS_IOC_ENABLE_VERITY failed" "$TMP/err"; } ||
+	fail "enable FILE --key-passin: exit $st: $(cat "$TMP/err")"
+expect_fail "enable FILE, wrong passphrase" "$MBVERITY" enable "$TMP/f" --key="$K/p8.pem" \
+	--cert="$K/k.crt" --key-passin=pass:wrong
+one_line_error "enable FILE, wrong passphrase"
+grep -q "wrong passphrase" "$TMP/err" || fail "enable FILE, wrong: $(cat "$TMP/err")"
+
 # The prompt on a terminal: asked once, echo off, the typed passphrase used.
 # The answer goes in only once the question is out (a fifo held open).
 mkfifo "$TMP/in"

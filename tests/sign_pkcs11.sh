@@ -157,6 +157,19 @@ if [ $have_engine = 1 ]; then
 	"$MBVERITY" verify --image="$TMP/img" --cert="$K/tok.crt" --require-signatures /f \
 		>/dev/null || fail "verify --cert after enable"
 
+	# enable FILE (live): the token's key signs, then the kernel is asked
+	# (its refusal where $TMPDIR lacks fs-verity); a wrong PIN stops before.
+	cp "$TMP/f" "$TMP/live"
+	st=0
+	"$MBVERITY" enable "$TMP/live" --key="$URI" --key-passin=pass:1234 --cert="$K/tok.crt" \
+		2>"$TMP/err" || st=$?
+	[ $st = 0 ] || { [ $st = 1 ] && grep -q "^mbverity: FS_IOC_ENABLE_VERITY failed" "$TMP/err"; } ||
+		fail "enable FILE with a URI key: exit $st: $(cat "$TMP/err")"
+	expect_fail "enable FILE: wrong PIN" "$MBVERITY" enable "$TMP/f" $E --pkcs11-keyid=01 \
+		--key-passin=pass:0 --cert="$K/tok.crt"
+	one_line_error "enable FILE: wrong PIN"
+	grep -q "PIN incorrect" "$TMP/err" || fail "enable FILE: wrong PIN: $(cat "$TMP/err")"
+
 	mkimg "$TMP/img2" 4096 "$src" 8M
 	before=$(sha256sum <"$TMP/img2")
 	expect_fail "enable --image: wrong PIN" "$MBVERITY" enable --image="$TMP/img2" /f \
