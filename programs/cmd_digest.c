@@ -102,7 +102,11 @@ static void print_result(const struct output_form *out, const struct mbv_tree_re
 	}
 }
 
-/* One file, its tree and descriptor written to files (only on success). */
+/*
+ * One file, its tree and descriptor written to files (only on success).
+ * Return: 0, 1 (the file failed) or 2 (an output cannot be created, which
+ * fsverity treats as a usage error).
+ */
 static int digest_to_files(const char *path, const struct tree_options *t,
 			   struct mbv_pool *pool, const char *out_tree,
 			   const char *out_desc, const struct output_form *out)
@@ -116,7 +120,7 @@ static int digest_to_files(const char *path, const struct tree_options *t,
 		err = out_file_open(&tree_file, out_tree);
 		if (err) {
 			error_msg("cannot create '%s': %s", out_tree, strerror(-err));
-			return 1;
+			return 2;
 		}
 		have_tree = true;
 	}
@@ -126,7 +130,7 @@ static int digest_to_files(const char *path, const struct tree_options *t,
 			error_msg("cannot create '%s': %s", out_desc, strerror(-err));
 			if (have_tree)
 				out_file_close(&tree_file, false);
-			return 1;
+			return 2;
 		}
 		have_desc = true;
 	}
@@ -170,7 +174,7 @@ static void digest_ahead(void *ctx, void *item)
 	it->err = file_tree(it->path, ctx, NULL, NULL, NULL, &it->res);
 }
 
-/* Many files, every thread busy, output in the order given. */
+/* Many files, every thread busy, output in the order given, up to the first failure. */
 static int digest_many(char **paths, size_t count, const struct tree_options *t,
 		       struct mbv_pool *pool, const struct output_form *out)
 {
@@ -201,10 +205,12 @@ static int digest_many(char **paths, size_t count, const struct tree_options *t,
 			it->err = file_tree(it->path, t, pool, NULL, NULL, &it->res);
 		progress_add_file();
 		progress_clear();
-		if (it->err)
+		if (it->err) {
+			/* As fsverity: the files after a failed one are not printed. */
 			status = 1;
-		else
-			print_result(out, &it->res, it->path);
+			break;
+		}
+		print_result(out, &it->res, it->path);
 		ahead_pop(q);
 	}
 	ahead_free(q, NULL);
@@ -252,19 +258,15 @@ int cmd_digest(int argc, char **argv)
 			break;
 		case OPT_QUIET: quiet = true; break;
 		case OPT_HELP:
-			printf("usage: %s\n", digest_usage);
-			return 0;
+			return print_help(digest_usage);
 		default:
-			return usage_error(digest_usage, "bad option");
+			return option_error(digest_usage, argv);
 		}
 	}
 	if (optind >= argc)
 		return usage_error(digest_usage, "no FILE given");
 	if (check_tree_options(&t) != 0)
-		return 2;
-	if ((out_tree || out_desc) && argc - optind != 1)
-		return usage_error(digest_usage,
-				   "--out-merkle-tree and --out-descriptor take exactly one FILE");
+		return 1;
 	if (mbv_pool_new(threads, &pool) != 0) {
 		error_msg("cannot start %u threads", threads);
 		return 1;
@@ -277,10 +279,14 @@ int cmd_digest(int argc, char **argv)
 	}
 	progress_start(total_bytes, (uint64_t)(argc - optind), quiet);
 
-	if (out_tree || out_desc)
-		status = digest_to_files(argv[optind], &t, pool, out_tree, out_desc, &out);
-	else
+	if (out_tree || out_desc) {
+		/* Several FILEs: as fsverity, the outputs end with the last file's. */
+		status = 0;
+		for (i = optind; i < argc && status == 0; i++)
+			status = digest_to_files(argv[i], &t, pool, out_tree, out_desc, &out);
+	} else {
 		status = digest_many(argv + optind, (size_t)(argc - optind), &t, pool, &out);
+	}
 	progress_end();
 	mbv_pool_free(pool);
 	return status;

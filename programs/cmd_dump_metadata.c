@@ -12,8 +12,8 @@
 static const char dump_usage[] =
 	"mbverity dump_metadata merkle_tree|descriptor|signature FILE\n"
 	"       [--offset=OFFSET --length=LENGTH]\n"
-	"   or: mbverity dump_metadata merkle_tree|descriptor|signature --image=IMAGE PATH\n"
-	"       [--offset=OFFSET] [--length=LENGTH]";
+	"   or: mbverity dump_metadata merkle_tree|descriptor|signature\n"
+	"       --image=IMAGE PATH [--offset=OFFSET] [--length=LENGTH]";
 
 #define DUMP_CHUNK (1024 * 1024)
 
@@ -54,10 +54,9 @@ int cmd_dump_metadata(int argc, char **argv)
 			m.image = optarg;
 			break;
 		case OPT_HELP:
-			printf("usage: %s\n", dump_usage);
-			return 0;
+			return print_help(dump_usage);
 		default:
-			return usage_error(dump_usage, "bad option");
+			return option_error(dump_usage, argv);
 		}
 	}
 	if (!m.image && argc - optind == 3)

@@ -51,7 +51,7 @@ static int enable_all_files(const char *image, const struct tree_options *t,
 	if (sig_path || set_feature)
 		return usage_error(enable_usage, "--all does not go with --signature or --set-feature");
 	if (check_tree_options(t) != 0)
-		return 2;
+		return 1;
 	err = enable_session_open(&s, image, image, t, key, cert, threads, quiet,
 				  source_date_epoch());
 	if (err)
@@ -174,10 +174,9 @@ int cmd_enable(int argc, char **argv)
 				return 2;
 			break;
 		case OPT_HELP:
-			printf("usage: %s\n", enable_usage);
-			return 0;
+			return print_help(enable_usage);
 		default:
-			return usage_error(enable_usage, "bad option");
+			return option_error(enable_usage, argv);
 		}
 	}
 	if ((kwhy = check_key_options(&key, cert)))
@@ -208,13 +207,13 @@ int cmd_enable(int argc, char **argv)
 					   "the kernel checks a live file's signature");
 		/* The kernel judges the tree parameters, as with fsverity; we only to sign. */
 		if (key && check_tree_options(&t) != 0)
-			return 2;
+			return 1;
 		return live_enable(argv[optind], &t, sig_path, key, cert, threads);
 	}
 	if (argc - optind < 1)
 		return usage_error(enable_usage, "--image=IMAGE needs at least one PATH");
 	if (check_tree_options(&t) != 0)
-		return 2;
+		return 1;
 	if (sig_path && argc - optind != 1)
 		return usage_error(enable_usage, "--signature takes exactly one PATH");
 	paths = argv + optind;

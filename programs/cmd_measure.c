@@ -26,11 +26,9 @@ int cmd_measure(int argc, char **argv)
 			m.image = optarg;
 			continue;
 		}
-		if (opt == OPT_HELP) {
-			printf("usage: %s\n", measure_usage);
-			return 0;
-		}
-		return usage_error(measure_usage, "bad option");
+		if (opt == OPT_HELP)
+			return print_help(measure_usage);
+		return option_error(measure_usage, argv);
 	}
 	if (!m.image) {
 		if (argc - optind < 1)

@@ -532,17 +532,16 @@ static int mkfs(struct mkfs_options *o, int argc, char **argv)
 		case OPT_QUIET: o->quiet = true; break;
 		case OPT_FORCE: o->force = true; break;
 		case OPT_HELP:
-			printf("usage: %s\n", mkfs_usage);
-			return 0;
+			return print_help(mkfs_usage);
 		default:
-			return usage_error(mkfs_usage, "bad option");
+			return option_error(mkfs_usage, argv);
 		}
 	}
 	if (!o->dir || optind != argc - 1)
 		return usage_error(mkfs_usage, "need -d DIR and one IMAGE");
 	o->image = argv[optind];
 	if (check_tree_options(&o->tree) != 0)
-		return 2;
+		return 1;
 	if ((why = check_key_options(&o->key, o->cert)))
 		return usage_error(mkfs_usage, "%s", why);
 	if (!o->key != !o->cert)

@@ -108,22 +108,24 @@ int cmd_sign(int argc, char **argv)
 		case OPT_OUT_MERKLE_TREE: out_tree = optarg; break;
 		case OPT_OUT_DESCRIPTOR: out_desc = optarg; break;
 		case OPT_HELP:
-			printf("usage: %s\n", sign_usage);
-			return 0;
+			return print_help(sign_usage);
 		default:
-			return usage_error(sign_usage, "bad option");
+			return option_error(sign_usage, argv);
 		}
 	}
 	if (argc - optind != 2)
 		return usage_error(sign_usage, "expected FILE and SIGFILE");
 	if ((why = check_key_options(&key, cert)))
 		return usage_error(sign_usage, "%s", why);
-	if (!key)
-		return usage_error(sign_usage, "missing --key");
+	if (!key) {
+		/* fsverity answers this at signing time: a runtime error, exit 1. */
+		error_msg("no signing key given (--key=KEYFILE); 'mbverity sign --help' shows the usage");
+		return 1;
+	}
 	if (!cert)
 		cert = key;	/* as fsverity: a PEM file holding both */
 	if (check_tree_options(&t) != 0)
-		return 2;
+		return 1;
 	file = argv[optind];
 	sigfile = argv[optind + 1];
 

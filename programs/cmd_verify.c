@@ -14,7 +14,8 @@
 #include "utils.h"
 
 static const char verify_usage[] =
-	"mbverity verify FILE... [--threads=N] [--quiet] [--cert=PEM] [--require-signatures]\n"
+	"mbverity verify FILE... [--threads=N] [--quiet] [--cert=PEM]\n"
+	"       [--require-signatures]\n"
 	"   or: mbverity verify --image=IMAGE [PATH...] [--threads=N] [--quiet]\n"
 	"       [--cert=PEM] [--require-signatures]";
 
@@ -244,10 +245,9 @@ int cmd_verify(int argc, char **argv)
 		case OPT_REQUIRE_SIGNATURES: v.require_signatures = true; break;
 		case OPT_IMAGE: v.m.image = optarg; break;
 		case OPT_HELP:
-			printf("usage: %s\n", verify_usage);
-			return 0;
+			return print_help(verify_usage);
 		default:
-			return usage_error(verify_usage, "bad option");
+			return option_error(verify_usage, argv);
 		}
 	}
 	if (!v.m.image) {

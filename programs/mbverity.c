@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* mbverity: the command line, dispatching to one file per subcommand. */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,9 +35,29 @@ static void print_usage(FILE *f)
 		" 'mbverity --version' the version and SHA-256/SHA-512 implementations.\n");
 }
 
+static void print_version(void)
+{
+	printf("mbverity %s (sha256: %s, sha512: %s)\n", PACKAGE_VERSION,
+	       mbv_sha256_impl_name(), mbv_sha512_impl_name());
+}
+
+/* COMMAND ... --version ...: every command answers it, as fsverity's do. */
+static bool asks_version(int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--version") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
+
+	/* Bad options are reported by option_error(), in one line. */
+	opterr = 0;
 
 	if (argc < 2) {
 		print_usage(stderr);
@@ -47,8 +68,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("mbverity %s (sha256: %s, sha512: %s)\n", PACKAGE_VERSION,
-		       mbv_sha256_impl_name(), mbv_sha512_impl_name());
+		print_version();
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -56,6 +76,10 @@ int main(int argc, char **argv)
 			/* enable stops between files; the others remove their temporaries and die. */
 			int status, sig;
 
+			if (asks_version(argc, argv)) {
+				print_version();
+				return 0;
+			}
 			signals_init(strcmp(argv[1], "enable") == 0);
 			status = commands[i].run(argc - 1, argv + 1);
 			sig = stop_requested();

@@ -2,6 +2,7 @@
 /* Helpers shared by the mbverity subcommands. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -33,14 +34,29 @@ void error_msg(const char *fmt, ...)
 
 int usage_error(const char *usage, const char *fmt, ...)
 {
+	const char *cmd = strncmp(usage, "mbverity ", 9) == 0 ? usage + 9 : usage;
 	va_list ap;
 
+	progress_clear();
+	fflush(stdout);
 	fputs("mbverity: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", usage);
+	fprintf(stderr, "; 'mbverity %.*s --help' shows the usage\n", (int)strcspn(cmd, " \n"), cmd);
 	return 2;
+}
+
+int option_error(const char *usage, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	/* main() sets opterr = 0: getopt's own two-line complaint is not printed. */
+	if (optopt == 0)
+		return usage_error(usage, "unrecognized option '%s'", arg);
+	if (strncmp(arg, "--", 2) == 0)
+		return usage_error(usage, "option '%s' needs a value", arg);
+	return usage_error(usage, "bad option '-%c'", optopt);
 }
 
 void tree_options_init(struct tree_options *t)
@@ -126,7 +142,7 @@ bool parse_tree_option(struct tree_options *t, int opt, const char *arg)
 			error_msg("invalid salt '%s': odd number of hex digits", arg);
 			return false;
 		}
-		if (n / 2 > MBV_MAX_SALT_SIZE) {
+		if (n / 2 > CLI_MAX_SALT_SIZE) {
 			error_msg("invalid salt: %zu bytes, at most %d allowed", n / 2,
 				  MBV_MAX_SALT_SIZE);
 			return false;
@@ -153,6 +169,11 @@ int check_tree_options(const struct tree_options *t)
 	if (t->block_size < 2 * ds) {
 		error_msg("invalid block size %u: %s needs at least %u", t->block_size,
 			  mbv_hash_alg_name(t->hash_alg), 2 * ds);
+		return -EINVAL;
+	}
+	if (t->salt_size > MBV_MAX_SALT_SIZE) {
+		error_msg("invalid salt: %u bytes, at most %d allowed", t->salt_size,
+			  MBV_MAX_SALT_SIZE);
 		return -EINVAL;
 	}
 	return 0;

@@ -61,19 +61,32 @@ const char *parse_key_option(int opt, const char *arg);
  * one test; signer_new_or_error() then takes the token's key.
  */
 const char *check_key_options(const char **key, const char *cert);
+/*
+ * A salt longer than fs-verity's 32 bytes is held too: as with fsverity,
+ * the tree code refuses it (exit 1), and for a live file the kernel does.
+ */
+#define CLI_MAX_SALT_SIZE	256
 
 struct tree_options {
 	uint32_t hash_alg;
 	uint32_t block_size;
-	uint8_t salt[MBV_MAX_SALT_SIZE];
+	uint8_t salt[CLI_MAX_SALT_SIZE];
 	uint32_t salt_size;
 };
 
 /* Print "mbverity: MESSAGE" on stderr, one line. */
 void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print the command's usage line and return the usage exit status (2). */
+/*
+ * Print "mbverity: MESSAGE; 'mbverity COMMAND --help' shows the usage" (one
+ * line; COMMAND from @usage, "mbverity COMMAND ...") and return the usage
+ * exit status, 2.
+ */
 int usage_error(const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* COMMAND --help on stdout: @usage, then each option it names, what it does, its default; 0. */
+int print_help(const char *usage);
+/* getopt_long's '?' or ':' for @argv: usage_error() naming the option. */
+int option_error(const char *usage, char **argv);
 
 void tree_options_init(struct tree_options *t);
 /* Handle --hash-alg, --block-size, --salt; false (after an error message) if bad. */
@@ -81,7 +94,10 @@ bool parse_tree_option(struct tree_options *t, int opt, const char *arg);
 /* Fill @p from @t for a file of @file_size bytes. */
 void tree_params_from_options(struct mbv_tree_params *p,
 			      const struct tree_options *t, uint64_t file_size);
-/* Cross-option checks (block size vs digest size); prints and returns -EINVAL. */
+/*
+ * What the tree code would refuse (block size vs digest size, salt size):
+ * prints and returns -EINVAL; callers exit 1, as fsverity does.
+ */
 int check_tree_options(const struct tree_options *t);
 bool parse_u64(const char *arg, uint64_t *v);
 /* $SOURCE_DATE_EPOCH in seconds, or 0 when unset (a bad value is reported and ignored). */
