@@ -9,7 +9,8 @@
 #include "utils.h"
 
 static const char sign_usage[] =
-	"mbverity sign FILE SIGFILE --key=KEYFILE|URI [--cert=CERTFILE] [--key-passin=SRC]\n"
+	"mbverity sign FILE SIGFILE --key=KEYFILE|URI [--cert=CERTFILE]\n"
+	"       [--key-passin=SRC]\n"
 	"       [--pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]]\n"
 	"       [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE] [--salt=SALT]\n"
 	"       [--out-merkle-tree=FILE] [--out-descriptor=FILE]";

@@ -27,12 +27,21 @@ static const struct option_help option_help[] = {
 	{ "", "--compact", "print the digest alone, in hex" },
 	{ "", "--for-builtin-sig", "print the digest as the kernel's built-in signatures sign it "
 	  "(struct fsverity_formatted_digest), in hex" },
-	{ "sign", "--key", "private key (PEM) that signs (required)" },
+	{ "sign", "--key", "private key that signs: a PEM or DER file, or an OpenSSL store "
+	  "URI (pkcs11:..., file:...) (required)" },
 	{ "sign", "--cert", "certificate of the key, put in the signature (default: from the "
 	  "key's PEM file when it holds one)" },
 	{ "verify", "--cert", "check each signature against this certificate (default: report "
 	  "signed files as not checked)" },
-	{ "", "--key", "private key (PEM) that signs each file's digest (default: unsigned)" },
+	{ "", "--key", "private key that signs each file's digest: a PEM or DER file, or an "
+	  "OpenSSL store URI (pkcs11:..., file:...) (default: unsigned)" },
+	{ "", "--key-passin", "the key's passphrase or the token's PIN: pass:TEXT, env:VAR, "
+	  "file:PATH, fd:N or stdin (default: asked on the terminal)" },
+	{ "", "--pkcs11-engine", "OpenSSL ENGINE library for a PKCS#11 token, as fsverity "
+	  "1.5 (default: none)" },
+	{ "", "--pkcs11-module", "PKCS#11 module of the token (with --pkcs11-engine)" },
+	{ "", "--pkcs11-keyid", "the key's id or label on the token (default: the "
+	  "engine's choice)" },
 	{ "", "--cert", "certificate of --key, put in each signature" },
 	{ "", "--signature", "store this built-in signature (from sign) with the file "
 	  "(default: none); with --cert checked first" },
