@@ -26,15 +26,34 @@ typedef void sha256_kernel_fn(uint32_t *st, const uint8_t *const data[],
 /*
  * W + K of the block that ends every message whose length is a multiple of
  * 64 (or of the second padding block when 56 <= len % 64): zeros, the 0x80
- * marker if @marker, the bit length.  Computed once per call for all lanes.
+ * marker if @marker, the bit length.  A tree hashes all its blocks at one
+ * length, so each thread keeps the last schedule and computes it again only
+ * when (marker, total) changes: once per tree, not per call.
  */
-static inline void sha256_const_block_wk(uint32_t wk[64], int marker, uint64_t total)
+struct sha256_wk_cache {
+	uint32_t wk[64];
+	uint64_t total;
+	int marker;		/* -1: empty */
+};
+
+static _Thread_local struct sha256_wk_cache sha256_wk_cache __attribute__((aligned(64))) = {
+	.marker = -1,
+};
+
+static inline const uint32_t *sha256_const_block_wk(int marker, uint64_t total)
 {
-	memset(wk, 0, 14 * sizeof(wk[0]));
-	wk[0] = marker ? 0x80000000u : 0;
-	wk[14] = (uint32_t)(total >> 29);
-	wk[15] = (uint32_t)(total << 3);
-	mbv_sha256_schedule_wk(wk);
+	struct sha256_wk_cache *c = &sha256_wk_cache;
+
+	if (c->marker != marker || c->total != total) {
+		memset(c->wk, 0, 14 * sizeof(c->wk[0]));
+		c->wk[0] = marker ? 0x80000000u : 0;
+		c->wk[14] = (uint32_t)(total >> 29);
+		c->wk[15] = (uint32_t)(total << 3);
+		mbv_sha256_schedule_wk(c->wk);
+		c->total = total;
+		c->marker = marker;
+	}
+	return c->wk;
 }
 
 /*
@@ -49,7 +68,6 @@ sha256_kernel_finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
 		     size_t len, uint8_t *out)
 {
 	uint32_t s[8 * 32] __attribute__((aligned(64)));
-	uint32_t wk[64] __attribute__((aligned(64)));
 	size_t nfull = len / MBV_SHA256_BLOCK_SIZE;
 	size_t tail = len % MBV_SHA256_BLOCK_SIZE;
 	uint64_t total = st->count + len;	/* st->count is a multiple of 64 */
@@ -62,8 +80,7 @@ sha256_kernel_finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
 
 	if (tail == 0) {
 		/* The fs-verity case: the padding block is the same for all. */
-		sha256_const_block_wk(wk, 1, total);
-		kern(s, data, nfull, wk);
+		kern(s, data, nfull, sha256_const_block_wk(1, total));
 	} else {
 		uint8_t tb[32][MBV_SHA256_BLOCK_SIZE];
 		const uint8_t *tp[32];
@@ -82,8 +99,7 @@ sha256_kernel_finish(sha256_kernel_fn *kern, unsigned int lanes, int transposed,
 			kern(s, tp, 1, NULL);
 		} else {
 			/* The second padding block is zeros and the length. */
-			sha256_const_block_wk(wk, 0, total);
-			kern(s, tp, 1, wk);
+			kern(s, tp, 1, sha256_const_block_wk(0, total));
 		}
 	}
 

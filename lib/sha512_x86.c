@@ -26,16 +26,34 @@ sha512_kernel_fn mbv_sha512_x8_avx512, mbv_sha512_x4_avx2;
 /*
  * W + K of the block that ends every message whose length is a multiple of
  * 128 (or of the second padding block when 112 <= len % 128): zeros, the
- * 0x80 marker if @marker, the 128-bit bit length.  Computed once per call
- * for all lanes.
+ * 0x80 marker if @marker, the 128-bit bit length.  A tree hashes all its
+ * blocks at one length, so each thread keeps the last schedule and computes
+ * it again only when (marker, total) changes: once per tree, not per call.
  */
-static void const_block_wk(uint64_t wk[80], int marker, uint64_t total)
+struct wk_cache {
+	uint64_t wk[80];
+	uint64_t total;
+	int marker;		/* -1: empty */
+};
+
+static _Thread_local struct wk_cache wk_cache __attribute__((aligned(64))) = {
+	.marker = -1,
+};
+
+static const uint64_t *const_block_wk(int marker, uint64_t total)
 {
-	memset(wk, 0, 14 * sizeof(wk[0]));
-	wk[0] = marker ? 0x8000000000000000ull : 0;
-	wk[14] = total >> 61;
-	wk[15] = total << 3;
-	mbv_sha512_schedule_wk(wk);
+	struct wk_cache *c = &wk_cache;
+
+	if (c->marker != marker || c->total != total) {
+		memset(c->wk, 0, 14 * sizeof(c->wk[0]));
+		c->wk[0] = marker ? 0x8000000000000000ull : 0;
+		c->wk[14] = total >> 61;
+		c->wk[15] = total << 3;
+		mbv_sha512_schedule_wk(c->wk);
+		c->total = total;
+		c->marker = marker;
+	}
+	return c->wk;
 }
 
 /*
@@ -48,7 +66,6 @@ finish(sha512_kernel_fn *kern, unsigned int lanes,
        size_t len, uint8_t *out)
 {
 	uint64_t s[8 * MAX_LANES] __attribute__((aligned(64)));
-	uint64_t wk[80] __attribute__((aligned(64)));
 	size_t nfull = len / MBV_SHA512_BLOCK_SIZE;
 	size_t tail = len % MBV_SHA512_BLOCK_SIZE;
 	uint64_t total = st->count + len;	/* st->count is a multiple of 128 */
@@ -60,8 +77,7 @@ finish(sha512_kernel_fn *kern, unsigned int lanes,
 
 	if (tail == 0) {
 		/* The fs-verity case: the padding block is the same for all. */
-		const_block_wk(wk, 1, total);
-		kern(s, data, nfull, wk);
+		kern(s, data, nfull, const_block_wk(1, total));
 	} else {
 		uint8_t tb[MAX_LANES][MBV_SHA512_BLOCK_SIZE];
 		const uint8_t *tp[MAX_LANES];
@@ -82,8 +98,7 @@ finish(sha512_kernel_fn *kern, unsigned int lanes,
 			kern(s, tp, 1, NULL);
 		} else {
 			/* The second padding block is zeros and the length. */
-			const_block_wk(wk, 0, total);
-			kern(s, tp, 1, wk);
+			kern(s, tp, 1, const_block_wk(0, total));
 		}
 	}
 

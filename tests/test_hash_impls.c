@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,79 @@ START_TEST(same_message_every_lane)
 }
 END_TEST
 
+/*
+ * The constant final block's schedule is computed once and kept per thread
+ * (lib/sha*_x86.c, sha256_kernel.h): it must follow every change of length
+ * and salt (the marker block, the second padding block, a new total), and
+ * threads hashing different lengths at once must not see each other's.
+ */
+struct sched_run {
+	const struct alg *a;
+	unsigned int impl;
+	unsigned int start;	/* where in lens[] this thread begins */
+	int bad;		/* the first mismatch: 1 + step, or 0 */
+};
+
+static void *sched_thread(void *arg)
+{
+	static const size_t lens[] = { 4096, 1024, 4096, 4096 + 112, 4096, 65536, 4096,
+				       127, 4096 + 120, 4096 + 112, 8192, 4096 };
+	struct sched_run *r = arg;
+	const struct alg *a = r->a;
+	const unsigned int lanes = a->lanes(r->impl), ds = a->digest;
+	uint8_t *buf = malloc(65536 + 32), out[32 * MAXDIGEST], want[MAXDIGEST];
+	const uint8_t *p[32];
+	unsigned int step, i, k;
+
+	for (i = 0; i < 65536 + 32; i++)
+		buf[i] = (uint8_t)(i * 7 + r->start);
+	for (i = 0; i < 32; i++)
+		p[i] = buf + i;
+	for (step = 0; step < 200 && !r->bad; step++) {
+		size_t len = lens[(r->start + step) % (sizeof(lens) / sizeof(lens[0]))];
+		union state st;
+
+		make_state(a, &st, (step / 3) % 3);	/* the salt changes every third */
+		a->hash_many(r->impl, &st, p, len, out);
+		for (k = 0; k < lanes; k++) {
+			a->finish_generic(&st, p[k], len, want);
+			if (memcmp(out + ds * k, want, ds) != 0) {
+				r->bad = 1 + (int)step;
+				break;
+			}
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+START_TEST(const_block_follows_length)
+{
+	unsigned int impl;
+	const struct alg *a = pick(_i, &impl);
+	struct sched_run run[3];
+	pthread_t t[2];
+	unsigned int i;
+
+	if (!a->usable(impl))
+		return;
+	/* This thread alone, then two threads at once on other lengths. */
+	run[0] = (struct sched_run){ a, impl, 0, 0 };
+	sched_thread(&run[0]);
+	ck_assert_msg(run[0].bad == 0, "%s %s step %d", a->name, a->impl_name(impl),
+		      run[0].bad - 1);
+	for (i = 0; i < 2; i++) {
+		run[1 + i] = (struct sched_run){ a, impl, 1 + 5 * i, 0 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, sched_thread, &run[1 + i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_msg(run[1 + i].bad == 0, "%s %s thread %u step %d", a->name,
+			      a->impl_name(impl), i, run[1 + i].bad - 1);
+	}
+}
+END_TEST
+
 #if defined(__x86_64__)
 /* What the CPU and OS offer, found here independently of lib/cpu_features.c. */
 static unsigned int cpu_has(void)
@@ -644,6 +718,7 @@ int main(void)
 	tcase_add_loop_test(tc, random_lengths, 0, nimpl);
 	tcase_add_loop_test(tc, vs_openssl, 0, nimpl);
 	tcase_add_loop_test(tc, same_message_every_lane, 0, nimpl);
+	tcase_add_loop_test(tc, const_block_follows_length, 0, nimpl);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
