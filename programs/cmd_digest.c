@@ -10,6 +10,7 @@
 
 #include "ahead.h"
 #include "commands.h"
+#include "file_map.h"
 #include "progress.h"
 #include "utils.h"
 
@@ -71,7 +72,12 @@ int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *p
 	tree_params_from_options(&params, t, (uint64_t)st.st_size);
 	params.tree_block = tree_block;
 	params.ctx = ctx;
-	err = mbv_pool_compute_tree(pool, &params, pread_fd, &r, res);
+	/* One thread: hash from the page cache without read()'s copy. */
+	err = -ENOTSUP;
+	if (!pool || mbv_pool_threads(pool) < 2)
+		err = map_compute_tree(r.fd, &params, res);
+	if (err == -ENOTSUP)
+		err = mbv_pool_compute_tree(pool, &params, pread_fd, &r, res);
 	if (err)
 		error_msg("cannot compute the digest of '%s': %s", path, strerror(-err));
 	close(r.fd);
