@@ -33,3 +33,10 @@ expect_fail() {
 	[ -s "$TMP/err" ] || fail "$desc: no error message"
 	grep -q '^mbverity: ' "$TMP/err" || fail "$desc: error not of the form 'mbverity: ...': $(cat "$TMP/err")"
 }
+
+# openssl_accepts smime|cms SIG CONTENT CERT: that openssl command verifies
+# the detached DER PKCS#7 signature SIG of CONTENT with CERT (no chain).
+openssl_accepts() {
+	openssl "$1" -verify -binary -inform DER -in "$2" -content "$3" -certfile "$4" \
+		-nointern -noverify >/dev/null 2>&1
+}

@@ -75,14 +75,11 @@ openssl x509 -in "$K/tok.crt" -outform DER -out "$K/tok.der" || fail "x509 DER"
 perl -e 'my ($a, $h) = split /:/, <STDIN>; chomp $h;
 	print "FSVerity", pack("vv", 1, 32), pack("H*", $h)' <"$TMP/digest" >"$TMP/fd" ||
 	fail "formatted digest"
-openssl smime -verify -binary -inform DER -in "$TMP/pem.sig" -content "$TMP/fd" \
-	-certfile "$K/tok.crt" -nointern -noverify >/dev/null 2>&1 ||
-	fail "openssl smime rejects the PEM key's signature"
-openssl cms -verify -binary -inform DER -in "$TMP/pem.sig" -content "$TMP/fd" \
-	-certfile "$K/tok.crt" -nointern -noverify >/dev/null 2>&1 ||
-	fail "openssl cms rejects the PEM key's signature"
-if openssl smime -verify -binary -inform DER -in "$TMP/pem.sig" -content "$TMP/fd" \
-	-certfile "$K/other.crt" -nointern -noverify >/dev/null 2>&1; then
+for tool in smime cms; do
+	openssl_accepts $tool "$TMP/pem.sig" "$TMP/fd" "$K/tok.crt" ||
+		fail "openssl $tool rejects the PEM key's signature"
+done
+if openssl_accepts smime "$TMP/pem.sig" "$TMP/fd" "$K/other.crt"; then
 	fail "openssl smime accepts the signature with another certificate"
 fi
 
