@@ -46,6 +46,7 @@ static unsigned int detect(void)
 		f |= MBV_CPU_AVX512;
 	return f;
 }
+
 #elif defined(__aarch64__) && defined(MBV_HAVE_ARM64_CE)
 #include "arm64/arm64.h"
 
@@ -92,4 +93,40 @@ unsigned int mbv_cpu_features(void)
 		atomic_store_explicit(&cache, f, memory_order_relaxed);
 	}
 	return f & ~KNOWN;
+}
+
+/* The vendor needs no kernel of ours: in --disable-asm builds too. */
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+static enum mbv_cpu_kind detect_kind(void)
+{
+	unsigned int max, b, c, d;
+
+	if (!__get_cpuid(0, &max, &b, &c, &d))
+		return MBV_CPU_KIND_OTHER;
+	/* The vendor string is EBX, EDX, ECX. */
+	if (b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e)	/* GenuineIntel */
+		return MBV_CPU_KIND_INTEL;
+	if (b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163)	/* AuthenticAMD */
+		return MBV_CPU_KIND_AMD;
+	return MBV_CPU_KIND_OTHER;
+}
+#else
+static enum mbv_cpu_kind detect_kind(void)
+{
+	return MBV_CPU_KIND_OTHER;
+}
+#endif
+
+enum mbv_cpu_kind mbv_cpu_kind(void)
+{
+	static atomic_int cache = -1;
+	int k = atomic_load_explicit(&cache, memory_order_relaxed);
+
+	if (k < 0) {
+		k = (int)detect_kind();
+		atomic_store_explicit(&cache, k, memory_order_relaxed);
+	}
+	return (enum mbv_cpu_kind)k;
 }

@@ -16,4 +16,14 @@
  */
 unsigned int mbv_cpu_features(void);
 
+/* Whose measured costs the dispatcher ranks kernels by (lib/hash_dispatch.c). */
+enum mbv_cpu_kind {
+	MBV_CPU_KIND_OTHER,	/* not x86, or a vendor not measured */
+	MBV_CPU_KIND_INTEL,	/* CPUID vendor GenuineIntel */
+	MBV_CPU_KIND_AMD,	/* AuthenticAMD (the tables are Zen 5's) */
+};
+
+/* This CPU's vendor from CPUID leaf 0. */
+enum mbv_cpu_kind mbv_cpu_kind(void);
+
 #endif
