@@ -81,8 +81,7 @@ static int ask_on_tty(char *buf, int size, const char *what, void *arg)
 
 	if (!isatty(STDIN_FILENO) || size <= 0)
 		return -1;
-	fprintf(stderr, "Passphrase or PIN for %s: ", what);
-	fflush(stderr);
+	/* Echo off before the question: what is typed right after it must not show. */
 	restore = tcgetattr(STDIN_FILENO, &tty_saved) == 0;
 	if (restore) {
 		quiet = tty_saved;
@@ -92,6 +91,8 @@ static int ask_on_tty(char *buf, int size, const char *what, void *arg)
 			sigaction(sigs[i], &sa, &old_sa[i]);
 		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
 	}
+	fprintf(stderr, "Passphrase or PIN for %s: ", what);
+	fflush(stderr);
 	for (;;) {
 		char c;
 		ssize_t r = read(STDIN_FILENO, &c, 1);
