@@ -76,7 +76,8 @@ int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
 	tp.file_size = d->f.size;
 	tp.tree_block = keep_tree_block;
 	tp.ctx = d;
-	err = mbv_pool_compute_tree(NULL, &tp, mbv_e4_file_pread_data, &d->f, &d->result);
+	/* A large file is split across the pool's threads, as at enable. */
+	err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &d->f, &d->result);
 	if (err)
 		return err;
 	d->hashed = true;

@@ -770,9 +770,12 @@ int mbv_ext4_verify(struct struct_ext2_filsys *fs, uint32_t ino,
  *	main thread:  mbv_ext4_enable() with params.prehashed, then
  *	              mbv_ext4_detached_free()
  *
- * A hashed tree is held in memory (1/128 of the data for SHA-256 and
- * 4 KiB blocks): meant for the many small files of an image, while a large
- * file is better split across a pool by mbv_ext4_enable() itself.
+ * A hashed tree is held in memory until enable writes it: 1/128 of the
+ * data for SHA-256 and 4 KiB blocks (4 MiB for a 512 MiB file, 128 MiB for
+ * 16 GiB).  The data level is split across params->pool's threads, so a
+ * large file hashed this way (to sign its digest before enable) is as fast
+ * as at enable; many small files are better hashed one per thread, each
+ * with no pool.
  */
 
 /**
@@ -796,7 +799,8 @@ int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
 /**
  * mbv_ext4_detached_hash() - build the tree mbv_ext4_enable() would build,
  * in memory
- * @params: the tree parameters (hash, block size, salt) enable will use
+ * @params: the tree parameters (hash, block size, salt) enable will use; its
+ *	@pool, if any, splits the data across threads (one call at a time per pool)
  * @res: the result enable will give with no signature: the digest to sign
  *
  * Calls nothing in libext2fs: any thread, one call at a time per object.

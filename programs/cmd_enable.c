@@ -111,6 +111,38 @@ static int check_signature_first(struct struct_ext2_filsys *fs, const char *imag
 	return 0;
 }
 
+/*
+ * --key: the digest to sign comes from the tree enable will write, hashed
+ * once through the pool and held in memory (*@d, 1/128 of the data for
+ * SHA-256 and 4 KiB blocks: 4 MiB for a 512 MiB file) until enable writes
+ * it (@p->prehashed), so the data is read once.  Return: 0 or 1 (printed).
+ */
+static int hash_first(struct struct_ext2_filsys *fs, const char *image,
+		      const struct mbv_ext4_enable_params *p, uint32_t ino, struct image_msg *m,
+		      int *image_fd, struct mbv_ext4_detached **d, struct mbv_tree_result *res)
+{
+	char msg[512];
+	int err;
+
+	if (*image_fd < 0)
+		*image_fd = open(image, O_RDONLY | O_CLOEXEC);
+	if (*image_fd < 0) {
+		snprintf(msg, sizeof(msg), "cannot read the image to sign the file: %s",
+			 strerror(errno));
+		image_error(m, msg);
+		return 1;
+	}
+	if (mbv_ext4_detach(fs, ino, *image_fd, d, image_error, m) != 0)
+		return 1;
+	err = mbv_ext4_detached_hash(*d, p, res);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot read the data: %s", strerror(-err));
+		image_error(m, msg);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_enable(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -133,6 +165,7 @@ int cmd_enable(int argc, char **argv)
 	struct mbv_signer *signer = NULL;
 	struct mbv_sig_verifier *verifier = NULL;	/* --cert checking --signature */
 	struct mbv_ext4_detached *ahead = NULL;
+	struct mbv_ext4_detached **dets = NULL;	/* per file, hashed to sign (--key) */
 	int image_fd = -1;
 	struct tree_options t;
 	struct image_msg m;
@@ -251,7 +284,8 @@ int cmd_enable(int argc, char **argv)
 	inos = calloc((size_t)n, sizeof(*inos));
 	sigs = calloc((size_t)n, sizeof(*sigs));
 	sig_sizes = calloc((size_t)n, sizeof(*sig_sizes));
-	if (!inos || !sigs || !sig_sizes) {
+	dets = calloc((size_t)n, sizeof(*dets));
+	if (!inos || !sigs || !sig_sizes || !dets) {
 		error_msg("out of memory");
 		goto out;
 	}
@@ -292,7 +326,7 @@ int cmd_enable(int argc, char **argv)
 			/* The signature's size fixes the layout: sign before any write. */
 			struct mbv_tree_result res;
 
-			if (image_file_digest_of(fs, image, &t, inos[i], m.path, &res) != 0 ||
+			if (hash_first(fs, image, &p, inos[i], &m, &image_fd, &dets[i], &res) != 0 ||
 			    sign_digest_or_error(signer, res.hash_algorithm, res.digest, m.path,
 						 &sigs[i], &sig_sizes[i]) != 0)
 				goto out;
@@ -320,14 +354,24 @@ int cmd_enable(int argc, char **argv)
 		if (key) {
 			p.signature = sigs[i];
 			p.sig_size = (uint32_t)sig_sizes[i];
+			p.prehashed = dets[i];
 		}
 		if (mbv_ext4_enable(fs, inos[i], &p, NULL, image_error, &m) != 0)
 			goto out;
+		if (key) {
+			/* Its tree is written: give the memory back before the next file. */
+			p.prehashed = NULL;
+			mbv_ext4_detached_free(dets[i]);
+			dets[i] = NULL;
+		}
 	}
 	status = 0;
 out:
 	m.path = NULL;
 	mbv_ext4_detached_free(ahead);
+	for (i = 0; dets && i < n; i++)
+		mbv_ext4_detached_free(dets[i]);
+	free(dets);
 	if (image_fd >= 0)
 		close(image_fd);
 	if (fs && mbv_ext4_close(fs, image_error, &m) != 0)

@@ -119,15 +119,6 @@ static int image_file_digest(struct enable_session *s, const struct image_file *
 	return err;
 }
 
-int image_file_digest_of(ext2_filsys fs, const char *image, const struct tree_options *tree,
-			 ext2_ino_t ino, const char *path, struct mbv_tree_result *res)
-{
-	struct enable_session s = { .fs = fs, .image = image, .tree = tree };
-	struct image_file f = { .path = (char *)path, .ino = ino };
-
-	return image_file_digest(&s, &f, res);
-}
-
 /* The tree parameters and flags every file of the session gets. */
 static void enable_params_of(const struct enable_session *s, struct mbv_ext4_enable_params *p)
 {
@@ -151,6 +142,7 @@ static int enable_one(struct enable_session *s, const struct image_file *f,
 {
 	struct image_msg m = { s->image, f->path };
 	struct mbv_ext4_enable_params p;
+	struct mbv_ext4_detached *own = NULL;
 	uint8_t *sig = NULL;
 	size_t sig_size = 0;
 	int err;
@@ -161,16 +153,29 @@ static int enable_one(struct enable_session *s, const struct image_file *f,
 	p.sig_size = (uint32_t)ahead_sig_size;
 	if (s->signer && !prehashed) {
 		/* The signature's size fixes the layout, so the digest comes first. */
-		err = image_file_digest(s, f, res);
+		if (s->image_fd >= 0 &&
+		    mbv_ext4_detach(s->fs, f->ino, s->image_fd, &own, NULL, NULL) == 0 &&
+		    mbv_ext4_detached_hash(own, &p, res) == 0) {
+			/* A large file: hashed once through the pool, its tree kept for enable. */
+			p.prehashed = own;
+			err = 0;
+		} else {
+			mbv_ext4_detached_free(own);
+			own = NULL;
+			err = image_file_digest(s, f, res);
+		}
 		if (!err)
 			err = sign_digest_or_error(s->signer, res->hash_algorithm, res->digest,
 						   f->path, &sig, &sig_size);
-		if (err)
+		if (err) {
+			mbv_ext4_detached_free(own);
 			return err;
+		}
 		p.signature = sig;
 		p.sig_size = (uint32_t)sig_size;
 	}
 	err = mbv_ext4_enable(s->fs, f->ino, &p, res, image_error, &m);
+	mbv_ext4_detached_free(own);
 	free(sig);
 	return err;
 }
@@ -220,6 +225,7 @@ static void do_ahead(void *ctx, void *item)
 	struct mbv_ext4_enable_params p;
 
 	enable_params_of(s, &p);
+	p.pool = NULL;	/* many of these run at once, in the pool's own threads */
 	if (mbv_ext4_detached_hash(a->d, &p, &a->res) != 0) {
 		/* enable reads it through libext2fs again, and says what is wrong */
 		mbv_ext4_detached_free(a->d);

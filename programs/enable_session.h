@@ -44,13 +44,6 @@ int enable_session_open(struct enable_session *s, const char *path, const char *
  */
 int enable_session_all(struct enable_session *s, const struct file_selection *sel,
 		       struct out_file *manifest, uint64_t *nfiles);
-/*
- * The digest inode @ino (@path in messages) of @fs will have once enabled
- * with @tree: what enable --key signs before the layout is fixed.
- * Return: 0 or -errno (printed, naming @image and @path).
- */
-int image_file_digest_of(ext2_filsys fs, const char *image, const struct tree_options *tree,
-			 ext2_ino_t ino, const char *path, struct mbv_tree_result *res);
 /* Flush and close the image; returns @err, or the close's error if @err is 0. */
 int enable_session_close(struct enable_session *s, int err);
 

@@ -334,6 +334,55 @@ START_TEST(test_enable_then_read_back)
 END_TEST
 
 /* A tree built ahead is used only for the file, parameters and blocks it was built from. */
+static void count_bytes(void *ctx, uint64_t bytes)
+{
+	*(uint64_t *)ctx += bytes;
+}
+
+/*
+ * What enable --key does: the tree hashed ahead through the pool (to sign
+ * its digest) and written by enable from memory: the data is hashed once.
+ */
+START_TEST(test_prehash_hashes_once)
+{
+	struct mbv_ext4_enable_params p = { .version = 1 };
+	struct msgs m = { .count = 0 };
+	struct mbv_ext4_detached *d;
+	struct mbv_tree_result ahead, res;
+	struct mbv_pool *pool;
+	uint64_t hashed = 0;
+	ext2_filsys fs;
+	ext2_ino_t ino;
+	int image_fd;
+
+	ck_assert_int_eq(mbv_pool_new(2, &pool), 0);
+	mbv_pool_set_progress(pool, count_bytes, &hashed);
+	p.pool = pool;
+	fresh_image();
+	fs = open_fs(true);
+	image_fd = open(path("img"), O_RDONLY);
+	ck_assert_int_ge(image_fd, 0);
+	ino = lookup(fs, "large");	/* over one pool chunk: split across threads */
+	ck_assert_int_eq(mbv_ext4_detach(fs, ino, image_fd, &d, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &ahead), 0);
+	ck_assert_uint_eq(hashed, 2 * 1024 * 1024 + 3);
+	p.prehashed = d;
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), 0);
+	ck_assert_uint_eq(hashed, 2 * 1024 * 1024 + 3);	/* nothing hashed again */
+	ck_assert_mem_eq(res.digest, ahead.digest, ahead.digest_size);
+	mbv_ext4_detached_free(d);
+	/* The peer: enable with nothing ahead hashes the data itself, once. */
+	hashed = 0;
+	p.prehashed = NULL;
+	ck_assert_int_eq(mbv_ext4_enable(fs, lookup(fs, "medium"), &p, &res, on_error, &m), 0);
+	ck_assert_uint_eq(hashed, 300000);
+	close(image_fd);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	mbv_pool_free(pool);
+	ck_assert_int_eq(m.count, 0);
+}
+END_TEST
+
 START_TEST(test_prehash_must_fit)
 {
 	struct mbv_ext4_enable_params p = { .version = 1 }, other;
@@ -881,6 +930,7 @@ static Suite *ext4_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_enable_then_read_back, 0, 8);
 	tcase_add_test(tc, test_prehash_must_fit);
+	tcase_add_test(tc, test_prehash_hashes_once);
 	tcase_add_test(tc, test_check_only_and_refusals);
 	tcase_add_test(tc, test_signature_stored);
 	tcase_add_loop_test(tc, test_verify_names_the_place, 0, 5);
