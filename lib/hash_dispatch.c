@@ -12,8 +12,8 @@
 #include "cpu_features.h"
 #include "hash_openssl.h"
 #ifdef MBV_HAVE_ASM
-#include "sha256_x86.h"
-#include "sha512_x86.h"
+#include "x86/sha256_x86.h"
+#include "x86/sha512_x86.h"
 #endif
 #if defined(MBV_HAVE_ARM64_CE) || defined(MBV_HAVE_ARM64_SHA512)
 #include "arm64/arm64.h"

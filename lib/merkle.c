@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mbverity.h"
+#include "mbverity/tree.h"
 #include "hash.h"
 #include "merkle.h"
 #include "endian_util.h"

@@ -7,7 +7,10 @@
 #include <stdint.h>
 
 #include "hash.h"
-#include "mbverity.h"
+#include "mbverity/tree.h"
+
+/* White-box tests only: behave as if the per-builder digest array could not be allocated. */
+#define MBV_TREE_FLAG_STACK_DIGESTS	(1u << 0)
 
 /* 2^64 bytes in 64-byte blocks with 2 hashes each cannot need more. */
 #define MBV_MAX_LEVELS 64

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mbverity.h"
+#include "mbverity/tree.h"
 #include "merkle.h"
 
 /* Bytes of data one worker reads and hashes at a time (rounded to blocks). */

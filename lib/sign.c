@@ -17,7 +17,8 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
-#include "mbverity.h"
+#include "mbverity/sign.h"
+#include "mbverity/tree.h"
 #include "sign_key.h"
 
 /* Documented in sign_key.h.  The first is the specific reason (e.g. "no

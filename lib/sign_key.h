@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "mbverity.h"
+#include "mbverity/sign.h"
 
 #define MBV_PRIVATE __attribute__((visibility("hidden")))
 

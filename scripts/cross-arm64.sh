@@ -89,9 +89,9 @@ fi
 # have two levels.  Native runs have every row.
 KAT_MAX_BYTES=1048577
 export KAT_MAX_BYTES
-once="tests/test_hash_impls tests/test_merkle tests/test_pool_stress"
-each_c="tests/test_hash"
-each_sh="tests/digest_vs_fsverity.sh tests/digest_cli.sh"
+once="tests/unit/hash_impls tests/unit/merkle tests/unit/pool_stress"
+each_c="tests/unit/hash"
+each_sh="tests/cli/digest_vs_fsverity.sh tests/cli/digest.sh"
 # Random inputs against fsverity-utils: fewer per implementation than natively.
 MBV_TEST_RUNS=15
 export MBV_TEST_RUNS
@@ -135,7 +135,7 @@ expect_version() { # expect_version SHA256-NAME SHA512-NAME QEMU-ARGS...
 if [ "${impls#ce_}" != "$impls" ]; then
 	echo "cross-arm64: -cpu cortex-a53 (SHA2, no SHA512)"
 	expect_version ce_x2 openssl -cpu cortex-a53
-	qemu-aarch64-static -cpu cortex-a53 "$builddir/tests/test_hash_impls" \
+	qemu-aarch64-static -cpu cortex-a53 "$builddir/tests/unit/hash_impls" \
 		>"$builddir/a53.log" 2>&1 || { cat "$builddir/a53.log"; exit 1; }
 	grep -q 'sha512 ce_x1 *lanes  1 NOT usable' "$builddir/a53.log" ||
 		{ cat "$builddir/a53.log"; echo "mbverity: SHA-512 kernels usable on a Cortex-A53" >&2; exit 1; }
@@ -145,7 +145,7 @@ echo "cross-arm64: MBV_DISABLE_CPU_FEATURES=sha2,sha512"
 	MBV_DISABLE_CPU_FEATURES=sha2,sha512
 	export MBV_DISABLE_CPU_FEATURES
 	expect_version openssl openssl -cpu max
-	qemu-aarch64-static -cpu max "$builddir/tests/test_hash_impls" \
+	qemu-aarch64-static -cpu max "$builddir/tests/unit/hash_impls" \
 		>"$builddir/masked.log" 2>&1 || { cat "$builddir/masked.log"; exit 1; }
 )
 # Issue 15: digest --threads=2 of a 10-byte file was reported to hang here.

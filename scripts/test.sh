@@ -40,8 +40,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
 # 1 to 3 threads.  Not all of make check: TSan's memory would trip the RSS
 # limits, and test_merkle's every-kernel sweep takes minutes under it.
 (
-	TESTS="tests/test_ext4_api tests/test_sign tests/mkfs.sh tests/test_ext4_verify.sh"
-	TESTS="$TESTS tests/sign_ext4.sh tests/digest_cli.sh tests/test_pool_stress"
+	TESTS="tests/ext4/api tests/unit/sign tests/ext4/mkfs.sh tests/ext4/verify.sh"
+	TESTS="$TESTS tests/ext4/sign.sh tests/cli/digest.sh tests/unit/pool_stress"
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66:log_path=$(pwd)/build-tsan/sanitizer
 	export TSAN_OPTIONS
 	check build-tsan CFLAGS="-g -O1 -fsanitize=thread" LDFLAGS=-fsanitize=thread
@@ -49,8 +49,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
 # --disable-asm: the portable library (the OpenSSL fallback chosen) on x86;
 # the hashing, tree and digest tests only, to keep CI short.
 (
-	TESTS="tests/test_hash tests/test_hash_impls tests/test_merkle"
-	TESTS="$TESTS tests/digest_vs_fsverity.sh tests/digest_cli.sh"
+	TESTS="tests/unit/hash tests/unit/hash_impls tests/unit/merkle"
+	TESTS="$TESTS tests/cli/digest_vs_fsverity.sh tests/cli/digest.sh"
 	check build-noasm --disable-asm
 )
 # aarch64: the cross build's hashing, tree and digest tests under

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Hostile images for block allocation (issue 12, items 1 and 2).  Sourced by
-# tests/test_ext4_alloc.sh and by the kernel tests.  Each function takes the
+# tests/ext4/alloc.sh and by the kernel tests.  Each function takes the
 # image path and a work directory (created if missing), needs only mke2fs,
 # debugfs, dumpe2fs and coreutils, returns non-zero if it could not build
 # the image, and leaves in the work directory the source of every file it

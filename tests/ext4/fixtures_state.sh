@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Images in states mbverity must not write (or must write with care), for
-# tests/test_ext4_state.sh and for tests/kernel/ to have the kernel mount.
+# tests/ext4/state.sh and for tests/kernel/ to have the kernel mount.
 # Sourced; POSIX sh.  Each function takes the image path and a work
 # directory (created if missing; its src/ is reused), needs only mke2fs,
 # debugfs, dumpe2fs, e2fsck (quota images only) and coreutils, and returns non-zero

@@ -18,16 +18,16 @@ mkdir -p "$out/obj" "$out/artifacts"
 command -v "$FUZZ_CC" >/dev/null || { echo "fuzz: $FUZZ_CC not found (scripts/install-deps.sh installs clang)" >&2; exit 1; }
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -pthread -fno-omit-frame-pointer
 	-fsanitize=address,undefined -fno-sanitize-recover=all"
-cppflags="-I$builddir -I$srcdir/lib $EXT2FS_CFLAGS $CRYPTO_CFLAGS"
+cppflags="-I$builddir -I$srcdir/include -I$srcdir/lib $EXT2FS_CFLAGS $CRYPTO_CFLAGS"
 
 # The library, instrumented for coverage; recompiled when a source or header is newer.
 objs=
 for s in $LIB_SOURCES; do
 	case $s in
 	*.c)
-		o=$out/obj/$(basename "$s" .c).o
+		o=$out/obj/$(echo "${s%.c}" | tr / _).o
 		if [ ! -f "$o" ] || [ "$srcdir/$s" -nt "$o" ] ||
-		   [ -n "$(find "$srcdir/lib" "$builddir/config.h" -name '*.h' -newer "$o" 2>/dev/null)" ]; then
+		   [ -n "$(find "$srcdir/lib" "$srcdir/include" "$builddir/config.h" -name '*.h' -newer "$o" 2>/dev/null)" ]; then
 			echo "  FUZZ_CC  $s"
 			# shellcheck disable=SC2086
 			"$FUZZ_CC" $cflags -fsanitize=fuzzer-no-link $cppflags -c "$srcdir/$s" -o "$o"

@@ -2,7 +2,7 @@
 /* Fuzz target: the stored descriptor checker and the built-in signature parser. */
 #include <string.h>
 
-#include "ext4_verity.h"
+#include "ext4/metadata.h"
 #include "fuzz_common.h"
 
 /*

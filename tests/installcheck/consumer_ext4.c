@@ -11,7 +11,7 @@
 #include <sys/types.h>	/* ext2fs.h uses dev_t and mode_t without it */
 #include <ext2fs/ext2fs.h>
 #include <et/com_err.h>
-#include <mbverity.h>
+#include <mbverity/ext4.h>
 
 static void print_error(void *ctx, const char *msg)
 {

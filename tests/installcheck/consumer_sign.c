@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <mbverity.h>
+#include <mbverity/sign.h>
+#include <mbverity/tree.h>
 
 static int read_file(void *ctx, void *buf, size_t count)
 {

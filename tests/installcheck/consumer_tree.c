@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <mbverity.h>
+#include <mbverity/tree.h>	/* the tree part alone: no libext2fs or OpenSSL headers */
 
 static int read_file(void *ctx, void *buf, size_t count)
 {

@@ -11,7 +11,7 @@
 #include <et/com_err.h>
 #include <ext2fs/ext2_err.h>
 
-#include "ext4_verity.h"
+#include "file.h"
 
 /* A hostile extent tree must not make us allocate without bound. */
 #define MAX_EXTENTS (1u << 24)

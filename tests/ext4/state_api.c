@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The library side of tests/test_ext4_state.sh: mbv_ext4_open()'s lock holds
+ * The library side of tests/ext4/state.sh: mbv_ext4_open()'s lock holds
  * for API callers (inside one process too), mbv_ext4_close() releases it,
  * and mbv_ext4_enable() refuses a filesystem in a state it must not write
  * even when the caller opened it with ext2fs_open() itself.

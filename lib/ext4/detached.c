@@ -4,8 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ext4_verity.h"
+#include "detached.h"
 #include "merkle.h"
+#include "metadata.h"
+#include "verify.h"
+
+/* A file read without libext2fs (the public mbv_ext4_detach*), and perhaps its tree. */
+struct mbv_ext4_detached {
+	struct ext4_file f;		/* direct reads; f.fs only identifies the filesystem */
+	/* From mbv_ext4_detached_hash(): */
+	bool hashed;
+	uint32_t alg, block_size, salt_size;
+	uint8_t salt[MBV_MAX_SALT_SIZE];
+	uint8_t *tree;			/* the whole tree, root level first */
+	uint64_t tree_size;
+	struct mbv_tree_result result;
+};
 
 int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
 		    struct mbv_ext4_detached **out, mbv_error_fn error, void *error_ctx)
@@ -157,15 +171,21 @@ static bool same_data_extents(const struct ext4_file *a, const struct ext4_file 
 	}
 }
 
-bool mbv_e4_prehashed_fits(const struct mbv_ext4_detached *d, const struct ext4_file *f,
+bool mbv_e4_prehashed_tree(const struct mbv_ext4_detached *d, const struct ext4_file *f,
 			   uint32_t alg, uint32_t block_size,
-			   const struct mbv_ext4_enable_params *params)
+			   const struct mbv_ext4_enable_params *params,
+			   const uint8_t **tree, uint64_t *tree_size, struct mbv_tree_result *res)
 {
 	uint64_t nblocks = (f->size + f->bs - 1) >> f->blkbits;
 
-	return d->hashed && d->f.fs == f->fs && d->f.ino == f->ino &&
-	       d->alg == alg && d->block_size == block_size &&
-	       d->salt_size == params->salt_size &&
-	       (!d->salt_size || memcmp(d->salt, params->salt, d->salt_size) == 0) &&
-	       d->f.size == f->size && same_data_extents(&d->f, f, nblocks);
+	if (!(d->hashed && d->f.fs == f->fs && d->f.ino == f->ino &&
+	      d->alg == alg && d->block_size == block_size &&
+	      d->salt_size == params->salt_size &&
+	      (!d->salt_size || memcmp(d->salt, params->salt, d->salt_size) == 0) &&
+	      d->f.size == f->size && same_data_extents(&d->f, f, nblocks)))
+		return false;
+	*tree = d->tree;
+	*tree_size = d->tree_size;
+	*res = d->result;
+	return true;
 }

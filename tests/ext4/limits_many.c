@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fixture for tests/limits.sh: enable fs-verity on every plain regular file
+ * Fixture for tests/ext4/limits.sh: enable fs-verity on every plain regular file
  * of an image (100,000 of them) through the library, fast.  Usage:
  * limits_many IMAGE.  Prints how many files it enabled.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Known answers produced by fsverity-utils (tests/kat.tsv), and their inputs. */
+/* Known answers produced by fsverity-utils (tests/data/kat.tsv), and their inputs. */
 #ifndef MBV_TESTS_KAT_H
 #define MBV_TESTS_KAT_H
 

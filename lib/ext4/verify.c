@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "endian_util.h"
-#include "ext4_verity.h"
+#include "metadata.h"
+#include "verify.h"
 #include "merkle.h"
 
 /* The first bad block of a level and how many there are. */

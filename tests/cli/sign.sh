@@ -131,7 +131,7 @@ bad "SIGFILE in a missing directory" "nodir" "$TMP/rand" "$TMP/nodir/x.sig" \
 	--key="$K/both.pem"
 
 # The encrypted key on a terminal: one prompt; at end of input a clean
-# failure, no signature (tests/sign_passin.sh types the passphrase).
+# failure, no signature (tests/cli/sign_passin.sh types the passphrase).
 timeout 20 script -qec "'$MBVERITY' sign '$TMP/rand' '$TMP/new.sig' --key='$K/enc.key' \
 	--cert='$K/rsa2048.crt'" /dev/null </dev/null >"$TMP/tty.out" 2>&1 && fail "encrypted key on a tty signed"
 grep -q "^Passphrase.*mbverity: .*encrypted" "$TMP/tty.out" || fail "encrypted key on a tty: $(cat "$TMP/tty.out")"

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "endian_util.h"
-#include "ext4_verity.h"
+#include "quota.h"
 
 /*
  * The quota files are hidden inodes in the "vfsv1" format (facts from the

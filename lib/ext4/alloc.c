@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ext4_verity.h"
+#include "alloc.h"
 
 /*
  * fs->priv_data holds this once enable has run; it wraps what was there

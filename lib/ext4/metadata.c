@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "endian_util.h"
-#include "ext4_verity.h"
+#include "metadata.h"
 #include "merkle.h"
 
 /*

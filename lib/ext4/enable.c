@@ -8,8 +8,12 @@
 #include <et/com_err.h>
 
 #include "endian_util.h"
-#include "ext4_verity.h"
+#include "alloc.h"
+#include "detached.h"
+#include "image.h"
+#include "quota.h"
 #include "merkle.h"
+#include "mbverity/sign.h"
 
 #define WRITE_BATCH	256		/* filesystem blocks per metadata write */
 /* Blocks kept free beyond the metadata for extent tree splits. */
@@ -169,18 +173,17 @@ static int put_tree_block(void *ctx, const void *block, size_t size, uint64_t of
 }
 
 /* The tree built ahead by mbv_ext4_detached_hash(), block by block as the builder would give it. */
-static int put_prehashed_tree(struct enable_ctx *c, const struct mbv_ext4_detached *ph,
-			      struct mbv_tree_result *result)
+static int put_prehashed_tree(struct enable_ctx *c, const uint8_t *tree, uint64_t tree_size,
+			      uint32_t block_size)
 {
 	uint64_t off;
 	int err;
 
-	for (off = 0; off < ph->tree_size; off += ph->block_size) {
-		err = put_tree_block(c, ph->tree + off, ph->block_size, off);
+	for (off = 0; off < tree_size; off += block_size) {
+		err = put_tree_block(c, tree + off, block_size, off);
 		if (err)
 			return err;
 	}
-	*result = ph->result;
 	return 0;
 }
 
@@ -811,6 +814,8 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	struct mbv_tree_result result;
 	uint32_t alg = 0, bs = 0;
 	uint64_t data_blocks, tree_end, free_blocks;
+	const uint8_t *pre_tree = NULL;
+	uint64_t pre_size = 0;
 	struct ext4_quota_ref quota = { 0 };
 	blk64_t iblocks_before = 0;
 	bool wrote = false;
@@ -861,7 +866,9 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 				(unsigned long long)free_blocks);
 		goto out_file;
 	}
-	if (params->prehashed && !mbv_e4_prehashed_fits(params->prehashed, &f, alg, bs, params)) {
+	if (params->prehashed &&
+	    !mbv_e4_prehashed_tree(params->prehashed, &f, alg, bs, params, &pre_tree,
+				   &pre_size, &result)) {
 		err = mbv_e4_fail(&f, -ESTALE, "the pre-hashed tree does not fit: the file, its data "
 				  "or the parameters changed");
 		goto out_file;
@@ -928,7 +935,7 @@ int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 	tp.tree_block = put_tree_block;
 	tp.ctx = &c;
 	if (params->prehashed)
-		err = put_prehashed_tree(&c, params->prehashed, &result);
+		err = put_prehashed_tree(&c, pre_tree, pre_size, bs);
 	else
 		err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &f,
 					    &result);

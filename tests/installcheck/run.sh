@@ -18,7 +18,8 @@ PATH=$PATH:/usr/sbin:/sbin
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mbv-installcheck.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 root=$DESTDIR
-for f in "$bindir/mbverity" "$includedir/mbverity.h" "$pkgconfigdir/mbverity.pc" \
+for f in "$bindir/mbverity" "$includedir/mbverity.h" "$includedir/mbverity/tree.h" \
+	"$includedir/mbverity/sign.h" "$includedir/mbverity/ext4.h" "$includedir/mbverity/base.h" "$pkgconfigdir/mbverity.pc" \
 	"$libdir/libmbverity.a" "$docdir/LICENSE" "$docdir/NEWS"; do
 	[ -f "$root$f" ] || fail "$root$f not installed"
 done

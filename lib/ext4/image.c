@@ -13,7 +13,8 @@
 
 #include <et/com_err.h>
 
-#include "ext4_verity.h"
+#include "alloc.h"
+#include "image.h"
 
 /* Directories deeper than this are not searched for names (hostile images). */
 #define MAX_DIR_DEPTH 256

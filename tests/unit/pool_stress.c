@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "mbverity.h"
-#include "../programs/ahead.h"
+#include "../../programs/ahead.h"
 
 #define ROUNDS 40
 

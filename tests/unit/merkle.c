@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include "mbverity.h"
+#include "merkle.h"
 #include "hash.h"
 #include "kat.h"
 
@@ -352,7 +353,7 @@ int main(void)
 	SRunner *sr;
 	int failed, nimpl = 0;
 
-	nkats = kat_load(path ? path : "tests/kat.tsv", &kats);
+	nkats = kat_load(path ? path : "tests/data/kat.tsv", &kats);
 	while (mbv_sha256_impls[nimpl])
 		nimpl++;
 	for (int j = 0; mbv_sha512_impls[j]; j++)

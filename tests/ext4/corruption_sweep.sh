@@ -3,11 +3,11 @@
 # Corruption sweep: every byte of each verity file's tree, descriptor,
 # signature, size field and paddings, and a sample of its data and EOF tail,
 # flipped one at a time; verify must fail every time and name the place
-# (tests/corruption_sweep.c does the flipping, in place, in one process).
+# (tests/ext4/corruption_sweep.c does the flipping, in place, in one process).
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/ext4/lib.sh"
 need openssl
-sweep=$top_builddir/tests/corruption_sweep
+sweep=$top_builddir/tests/ext4/corruption_sweep
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 	-days 2 -subj "/CN=mbverity sweep throwaway" >/dev/null 2>&1 || fail "openssl key"

@@ -12,7 +12,7 @@ need openssl softhsm2-util fsverity mke2fs e2fsck
 # leaks libp11 itself makes can be named and suppressed, and no others.
 if [ -n "${ASAN_OPTIONS:-}" ]; then
 	ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
-	LSAN_OPTIONS="suppressions=${top_srcdir:-.}/tests/lsan-libp11.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+	LSAN_OPTIONS="suppressions=${top_srcdir:-.}/tests/data/lsan-libp11.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 	export ASAN_OPTIONS LSAN_OPTIONS
 fi
 

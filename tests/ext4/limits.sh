@@ -127,7 +127,7 @@ for n in 1000 $count; do
 	many "$TMP/many$n" $n
 	mke2fs -q -F -t ext4 -O verity,^has_journal -b 1024 -N $((n + 500)) -d "$TMP/many$n" \
 		"$TMP/many$n.img" $((n * 3 / 2 + 8192))K >/dev/null 2>&1 || fail "mke2fs of $n files"
-	got=$("$top_builddir/tests/limits_many" "$TMP/many$n.img") || fail "enable of $n files"
+	got=$("$top_builddir/tests/ext4/limits_many" "$TMP/many$n.img") || fail "enable of $n files"
 	[ "$got" = $n ] || fail "enabled $got files, not $n"
 	rm -rf "$TMP/many$n"
 	/usr/bin/time -f %M -o "$TMP/rss$n" "$M" verify --image="$TMP/many$n.img" >"$TMP/out$n" ||

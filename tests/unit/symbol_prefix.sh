@@ -35,8 +35,8 @@ if grep -v '^mbv_[A-Za-z0-9_]*@@MBVERITY_0$' "$TMP/dsyms"; then
 	fail "$so: dynamic symbols above are not mbv_ ones in MBVERITY_0"
 fi
 # Every public function of the header is there (none lost to the map).
-sed -n 's/^[a-z].*[ *]\(mbv_[a-z0-9_]*\)(.*/\1/p' "$top_srcdir"/lib/mbverity*.h | sort -u >"$TMP/api"
-[ -s "$TMP/api" ] || fail "no functions found in lib/mbverity*.h"
+sed -n 's/^[a-z].*[ *]\(mbv_[a-z0-9_]*\)(.*/\1/p' "$top_srcdir"/include/mbverity/*.h | sort -u >"$TMP/api"
+[ -s "$TMP/api" ] || fail "no functions found in include/mbverity/*.h"
 sed 's/@@.*//' "$TMP/dsyms" >"$TMP/dnames"
 missing=$(comm -23 "$TMP/api" "$TMP/dnames")
 [ -z "$missing" ] || fail "$so lacks public functions: $missing"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Reader for tests/kat.tsv and the generator of its inputs. */
+/* Reader for tests/data/kat.tsv and the generator of its inputs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mbverity/tree.h - fs-verity Merkle trees and file digests, streamed or
+ * split across a pool of threads.  Needs no other library's headers.
+ */
+#ifndef MBVERITY_TREE_H
+#define MBVERITY_TREE_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct mbv_tree_params - what to build a Merkle tree for
+ * @version: must be 1
+ * @hash_algorithm: MBV_HASH_ALG_*, or 0 for SHA-256
+ * @block_size: Merkle tree block size (a power of two, at least twice the
+ *	digest size), or 0 for 4096
+ * @salt_size: bytes of @salt, at most MBV_MAX_SALT_SIZE
+ * @salt: the salt, or NULL when @salt_size is 0
+ * @file_size: the exact number of data bytes that will be fed
+ * @flags: must be 0
+ * @tree_block: optional; called with each finished tree block and its byte
+ *	offset in the root-first tree layout (FS_IOC_READ_VERITY_METADATA order).
+ *	Blocks of a level arrive in order, but levels interleave.  A non-zero
+ *	return stops the build and is returned.
+ * @ctx: passed to @tree_block
+ * @reserved: must be zero
+ */
+struct mbv_tree_params {
+	uint32_t version;
+	uint32_t hash_algorithm;
+	uint32_t block_size;
+	uint32_t salt_size;
+	const uint8_t *salt;
+	uint64_t file_size;
+	uint32_t flags;
+	uint32_t reserved1;
+	int (*tree_block)(void *ctx, const void *block, size_t size,
+			  uint64_t offset);
+	void *ctx;
+	uint64_t reserved[8];
+};
+
+/**
+ * struct mbv_tree_result - what a finished tree yields
+ * @hash_algorithm: MBV_HASH_ALG_*
+ * @digest_size: bytes of @root_hash and @digest (32 or 64)
+ * @tree_size: bytes of the whole tree (0 for files of at most one block)
+ * @root_hash: the Merkle tree root hash (all zeros for an empty file)
+ * @digest: the fs-verity file digest: hash of @descriptor
+ * @descriptor: the fs-verity descriptor with sig_size 0
+ */
+struct mbv_tree_result {
+	uint32_t hash_algorithm;
+	uint32_t digest_size;
+	uint64_t tree_size;
+	uint8_t root_hash[MBV_MAX_DIGEST_SIZE];
+	uint8_t digest[MBV_MAX_DIGEST_SIZE];
+	uint8_t descriptor[MBV_DESCRIPTOR_SIZE];
+};
+
+struct mbv_tree_builder;
+
+/**
+ * mbv_tree_new() - start a streaming Merkle tree build
+ * @params: the parameters; copied (the salt too), so they may go afterwards
+ * @out: the new builder, freed with mbv_tree_free()
+ *
+ * Memory is fixed at creation: one batch of pending blocks per tree level
+ * plus one data block; it does not grow with the data.
+ *
+ * Return: 0, -EINVAL for bad parameters, -ENOMEM.
+ */
+int mbv_tree_new(const struct mbv_tree_params *params,
+		 struct mbv_tree_builder **out);
+
+/**
+ * mbv_tree_update() - feed the next @len bytes of data
+ *
+ * Buffers of any size work; large ones (e.g. 256 KiB) are cut into data
+ * blocks in place and hashed many at a time by the widest kernel.
+ *
+ * Return: 0, -EINVAL when more than file_size bytes are fed, or what
+ * the tree_block callback returned.
+ */
+int mbv_tree_update(struct mbv_tree_builder *b, const void *data, size_t len);
+
+/**
+ * mbv_tree_finish() - finish the tree once exactly file_size bytes were fed
+ * Return: 0, -EINVAL when fewer bytes were fed, or a callback's error.
+ */
+int mbv_tree_finish(struct mbv_tree_builder *b, struct mbv_tree_result *res);
+
+void mbv_tree_free(struct mbv_tree_builder *b);
+
+/**
+ * mbv_read_fn - read exactly @count bytes of data into @buf
+ * Return: 0, or a negative errno (e.g. -EIO) which stops the build.
+ */
+typedef int (*mbv_read_fn)(void *ctx, void *buf, size_t count);
+
+/**
+ * mbv_compute_tree() - build a whole tree, pulling data through @read
+ *
+ * Reads in chunks of MBV_READ_CHUNK bytes.
+ * Return: 0 or a negative errno (the read callback's, or the builder's).
+ */
+#define MBV_READ_CHUNK	(256 * 1024)
+int mbv_compute_tree(const struct mbv_tree_params *params, mbv_read_fn read,
+		     void *read_ctx, struct mbv_tree_result *res);
+
+/**
+ * mbv_pread_fn - read exactly @count bytes at byte @offset of the data
+ *
+ * May be called from several threads at once (for different ranges).
+ * Return: 0, or a negative errno which stops the build.
+ */
+typedef int (*mbv_pread_fn)(void *ctx, void *buf, size_t count, uint64_t offset);
+
+struct mbv_pool;
+
+/**
+ * mbv_pool_new() - @threads hashing threads for mbv_pool_compute_tree():
+ * @threads - 1 workers, and the caller, which hashes too rather than wait
+ * @threads: 0 = one per online CPU; 1 = no worker, work in the caller
+ * Return: 0, -ENOMEM or -EAGAIN.  Free with mbv_pool_free().
+ */
+int mbv_pool_new(unsigned int threads, struct mbv_pool **out);
+void mbv_pool_free(struct mbv_pool *pool);
+/** mbv_pool_threads() - how many threads hash data for this pool */
+unsigned int mbv_pool_threads(const struct mbv_pool *pool);
+
+/** mbv_progress_fn - @bytes more of a file's data are hashed */
+typedef void (*mbv_progress_fn)(void *ctx, uint64_t bytes);
+/**
+ * mbv_pool_set_progress() - call @fn from the thread calling
+ * mbv_pool_compute_tree() (or anything hashing through @pool, such as
+ * mbv_ext4_enable()) as the data is hashed, in pieces of at most 1 MiB,
+ * for a progress display; NULL stops it
+ */
+void mbv_pool_set_progress(struct mbv_pool *pool, mbv_progress_fn fn, void *ctx);
+
+/**
+ * mbv_pool_compute_tree() - build a whole tree, its data level split
+ * across the pool's threads in ranges, the upper levels in the caller
+ * @pool: from mbv_pool_new(), or NULL to work in the caller only
+ *
+ * Tree blocks reach params->tree_block from the calling thread, in the same
+ * order whatever the thread count, so the output is the same.  Memory is
+ * bounded by the thread count, not the data size.  One call at a time
+ * per pool.
+ *
+ * Return: 0 or a negative errno (the read callback's, or the builder's).
+ */
+int mbv_pool_compute_tree(struct mbv_pool *pool,
+			  const struct mbv_tree_params *params,
+			  mbv_pread_fn pread, void *read_ctx,
+			  struct mbv_tree_result *res);
+
+/**
+ * mbv_tree_size() - bytes of the tree for @file_size data
+ * Return: 0 or -EINVAL for bad parameters; *@size set on success.
+ */
+int mbv_tree_size(uint32_t hash_algorithm, uint32_t block_size,
+		  uint64_t file_size, uint64_t *size);
+
+/** mbv_hash_alg_name() - "sha256", "sha512", or NULL */
+const char *mbv_hash_alg_name(uint32_t hash_algorithm);
+/** mbv_hash_alg_by_name() - MBV_HASH_ALG_* for @name, or 0 */
+uint32_t mbv_hash_alg_by_name(const char *name);
+/** mbv_hash_digest_size() - 32, 64, or 0 for an unknown algorithm */
+unsigned int mbv_hash_digest_size(uint32_t hash_algorithm);
+
+/**
+ * mbv_formatted_digest() - the bytes that fs-verity built-in signatures sign:
+ * "FSVerity", le16 algorithm, le16 digest size, digest.
+ * @out: at least 12 + MBV_MAX_DIGEST_SIZE bytes
+ * Return: the number of bytes written (44 or 76), or -EINVAL.
+ */
+int mbv_formatted_digest(uint32_t hash_algorithm, const uint8_t *digest,
+			 uint8_t *out);
+
+/** mbv_sha256_impl_name() - the SHA-256 implementation in use, e.g. "x16_avx512" */
+const char *mbv_sha256_impl_name(void);
+/** mbv_sha512_impl_name() - the SHA-512 implementation in use, e.g. "x8_avx512" */
+const char *mbv_sha512_impl_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
