@@ -10,79 +10,12 @@
 
 #include "ahead.h"
 #include "commands.h"
-#include "file_map.h"
 #include "progress.h"
-#include "utils.h"
-
-static const char digest_usage[] =
-	"mbverity digest FILE... [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
-	"       [--salt=SALT] [--out-merkle-tree=FILE] [--out-descriptor=FILE]\n"
-	"       [--compact] [--for-builtin-sig] [--threads=N] [--quiet]";
-
-struct fd_reader {
-	int fd;
-};
-
-static int pread_fd(void *ctx, void *buf, size_t count, uint64_t offset)
-{
-	struct fd_reader *r = ctx;
-	uint8_t *p = buf;
-
-	while (count) {
-		ssize_t n = pread(r->fd, p, count, (off_t)offset);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;	/* the file shrank under us */
-		p += n;
-		offset += (uint64_t)n;
-		count -= (size_t)n;
-		progress_add_bytes((uint64_t)n);
-	}
-	return 0;
-}
-
-int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *pool,
-	      int (*tree_block)(void *, const void *, size_t, uint64_t),
-	      void *ctx, struct mbv_tree_result *res)
-{
-	struct mbv_tree_params params;
-	struct fd_reader r;
-	struct stat st;
-	int err;
-
-	r.fd = open(path, O_RDONLY);
-	if (r.fd < 0) {
-		err = -errno;
-		error_msg("cannot open '%s': %s", path, strerror(-err));
-		return err;
-	}
-	if (fstat(r.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		error_msg("'%s' is not a regular file%s", path,
-			  err == -EISDIR ? " (it is a directory)" : "");
-		close(r.fd);
-		return err;
-	}
-	posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	tree_params_from_options(&params, t, (uint64_t)st.st_size);
-	params.tree_block = tree_block;
-	params.ctx = ctx;
-	/* One thread: hash from the page cache without read()'s copy. */
-	err = -ENOTSUP;
-	if (!pool || mbv_pool_threads(pool) < 2)
-		err = map_compute_tree(r.fd, &params, res);
-	if (err == -ENOTSUP)
-		err = mbv_pool_compute_tree(pool, &params, pread_fd, &r, res);
-	if (err)
-		error_msg("cannot compute the digest of '%s': %s", path, strerror(-err));
-	close(r.fd);
-	return err;
-}
+#include "mbverity.h"
+#include "file_tree.h"
+#include "messages.h"
+#include "options.h"
+#include "out_file.h"
 
 /* How a digest line looks. */
 struct output_form {

@@ -7,13 +7,9 @@
 
 #include "commands.h"
 #include "live.h"
-#include "utils.h"
-
-static const char dump_usage[] =
-	"mbverity dump_metadata merkle_tree|descriptor|signature FILE\n"
-	"       [--offset=OFFSET --length=LENGTH]\n"
-	"   or: mbverity dump_metadata merkle_tree|descriptor|signature\n"
-	"       --image=IMAGE PATH [--offset=OFFSET] [--length=LENGTH]";
+#include "mbverity.h"
+#include "messages.h"
+#include "options.h"
 
 #define DUMP_CHUNK (1024 * 1024)
 

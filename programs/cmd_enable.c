@@ -12,28 +12,13 @@
 #include "progress.h"
 #include "enable_session.h"
 #include "live.h"
-#include "utils.h"
-
-static const char enable_usage[] =
-	"mbverity enable FILE [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE]\n"
-	"       [--salt=SALT] [--signature=SIGFILE | --key=PEM --cert=PEM] [--threads=N]\n"
-	"   or: mbverity enable --image=IMAGE PATH... [tree options]\n"
-	"       [--signature=SIGFILE [--cert=PEM] | --key=PEM --cert=PEM]\n"
-	"       [--set-feature] [--threads=N]\n"
-	"   or: mbverity enable --all --image=IMAGE (or --all IMAGE) [tree options]\n"
-	"       [--key=PEM --cert=PEM] [--threads=N] [--quiet]\n"
-	"   key options: --key=FILE|URI [--key-passin=SRC] [--pkcs11-module=SOFILE], or\n"
-	"       --pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]";
-
-void image_error(void *ctx, const char *msg)
-{
-	const struct image_msg *m = ctx;
-
-	if (m->path)
-		error_msg("%s: %s: %s", m->image, m->path, msg);
-	else
-		error_msg("%s: %s", m->image, msg);
-}
+#include "mbverity.h"
+#include "key_options.h"
+#include "messages.h"
+#include "options.h"
+#include "out_file.h"
+#include "selection.h"
+#include "signals.h"
 
 /* enable --all: every regular file of the image, in path order, like mkfs. */
 static int enable_all_files(const char *image, const struct tree_options *t,

@@ -4,11 +4,9 @@
 
 #include "commands.h"
 #include "live.h"
-#include "utils.h"
-
-static const char measure_usage[] =
-	"mbverity measure FILE...\n"
-	"   or: mbverity measure --image=IMAGE PATH...";
+#include "mbverity.h"
+#include "messages.h"
+#include "options.h"
 
 int cmd_measure(int argc, char **argv)
 {

@@ -21,16 +21,12 @@
 #include "enable_session.h"
 #include "image_walk.h"
 #include "progress.h"
-
-static const char mkfs_usage[] =
-	"mbverity mkfs -d DIR IMAGE [--size=SIZE] [--fs-block-size=N] [--label=L]\n"
-	"       [--uuid=UUID] [--timestamp=EPOCH] [--hash-alg=HASH_ALG]\n"
-	"       [--block-size=BLOCK_SIZE] [--salt=SALT] [--key=PEM --cert=PEM]\n"
-	"       [--include=GLOB]... [--exclude=GLOB]... [--manifest=FILE]\n"
-	"       [--mke2fs=PATH] [--mke2fs-option=ARG]...\n"
-	"       [--threads=N] [--quiet] [--force]\n"
-	"   key options: --key=FILE|URI [--key-passin=SRC] [--pkcs11-module=SOFILE], or\n"
-	"       --pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]";
+#include "key_options.h"
+#include "messages.h"
+#include "out_file.h"
+#include "selection.h"
+#include "signals.h"
+#include "options.h"
 
 enum {
 	OPT_SIZE = OPT_HELP + 1,

@@ -6,26 +6,12 @@
 #include <string.h>
 
 #include "commands.h"
-#include "utils.h"
-
-static const char sign_usage[] =
-	"mbverity sign FILE SIGFILE --key=KEYFILE|URI [--cert=CERTFILE]\n"
-	"       [--key-passin=SRC]\n"
-	"       [--pkcs11-engine=SOFILE --pkcs11-module=SOFILE [--pkcs11-keyid=KEYID]]\n"
-	"       [--hash-alg=HASH_ALG] [--block-size=BLOCK_SIZE] [--salt=SALT]\n"
-	"       [--out-merkle-tree=FILE] [--out-descriptor=FILE]";
-
-int sign_digest_or_error(const struct mbv_signer *signer, uint32_t hash_alg,
-			 const uint8_t *digest, const char *name,
-			 uint8_t **sig, size_t *sig_size)
-{
-	char why[MBV_SIG_ERRBUF_SIZE];
-	int err = mbv_signer_sign(signer, hash_alg, digest, sig, sig_size, why, sizeof(why));
-
-	if (err)
-		error_msg("cannot sign '%s': %s", name, why);
-	return err;
-}
+#include "mbverity.h"
+#include "file_tree.h"
+#include "key_options.h"
+#include "messages.h"
+#include "options.h"
+#include "out_file.h"
 
 /* Open an optional output file; false after an error message. */
 static bool open_optional(struct out_file *o, const char *path, bool *open)

@@ -11,13 +11,9 @@
 #include "ahead.h"
 #include "commands.h"
 #include "live.h"
-#include "utils.h"
-
-static const char verify_usage[] =
-	"mbverity verify FILE... [--threads=N] [--quiet] [--cert=PEM]\n"
-	"       [--require-signatures]\n"
-	"   or: mbverity verify --image=IMAGE [PATH...] [--threads=N] [--quiet]\n"
-	"       [--cert=PEM] [--require-signatures]";
+#include "mbverity.h"
+#include "messages.h"
+#include "options.h"
 
 struct verify_run {
 	struct struct_ext2_filsys *fs;

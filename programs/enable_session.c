@@ -13,6 +13,12 @@
 #include "ahead.h"
 #include "image_walk.h"
 #include "progress.h"
+#include "key_options.h"
+#include "messages.h"
+#include "out_file.h"
+#include "selection.h"
+#include "signals.h"
+#include "options.h"
 
 /* The pool's progress: bytes of the file being enabled, each counted once. */
 static void count_hashed(void *ctx, uint64_t bytes)

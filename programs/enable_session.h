@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <ext2fs/ext2fs.h>
 
-#include "utils.h"
+#include "mbverity.h"
+#include "options.h"
+#include "out_file.h"
+#include "selection.h"
 
 struct enable_session {
 	ext2_filsys fs;

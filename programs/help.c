@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* COMMAND --help: the usage, then what each of its options does and its default. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "utils.h"
+#include "commands.h"
+#include "messages.h"
 
 struct option_help {
 	const char *commands;	/* the commands it is said for ("" = any that has it) */

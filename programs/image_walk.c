@@ -9,7 +9,7 @@
 #include <et/com_err.h>
 
 #include "image_walk.h"
-#include "utils.h"
+#include "messages.h"
 
 /* Deeper trees than this are hostile: a path would not fit PATH_MAX anyway. */
 #define MAX_DEPTH 2048

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "utils.h"
+#include "mbverity.h"
+#include "messages.h"
+#include "options.h"
 
 /* The command line's: one set per process, as getopt's own state is. */
 static struct {
@@ -139,5 +141,17 @@ int signer_new_or_error(const char *key, const char *cert, struct mbv_signer **s
 		error_msg("%s: none typed (or give it with --key-passin=)", why);
 	else if (err)
 		error_msg("%s", why);
+	return err;
+}
+
+int sign_digest_or_error(const struct mbv_signer *signer, uint32_t hash_alg,
+			 const uint8_t *digest, const char *name,
+			 uint8_t **sig, size_t *sig_size)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+	int err = mbv_signer_sign(signer, hash_alg, digest, sig, sig_size, why, sizeof(why));
+
+	if (err)
+		error_msg("cannot sign '%s': %s", name, why);
 	return err;
 }

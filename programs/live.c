@@ -17,6 +17,12 @@
 
 #include "commands.h"
 #include "live.h"
+#include "key_options.h"
+#include "messages.h"
+#include "out_file.h"
+#include "file_tree.h"
+#include "signals.h"
+#include "options.h"
 
 /* fsverity-utils reads a signature file of up to this many bytes; the kernel judges the rest. */
 #define LIVE_MAX_SIG_FILE 1000000

@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "utils.h"
+#include "mbverity.h"
+#include "options.h"
 
 /* FS_IOC_ENABLE_VERITY on @path; --key/--cert sign the digest first (@key or NULL). */
 int live_enable(const char *path, const struct tree_options *t, const char *sig_path,

@@ -7,29 +7,16 @@
 
 #include "config.h"
 #include "commands.h"
+#include "signals.h"
+#include "mbverity.h"
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-};
-
-static const struct command commands[] = {
-	{ "digest", cmd_digest, "compute the fs-verity digest of files" },
-	{ "sign", cmd_sign, "sign a file's digest for fs-verity built-in signatures" },
-	{ "enable", cmd_enable, "enable fs-verity on a file, or on files inside an ext4 image (--image)" },
-	{ "measure", cmd_measure, "print the fs-verity digest of verity files (in an ext4 image: --image)" },
-	{ "verify", cmd_verify, "check verity files against their data (in an ext4 image: --image)" },
-	{ "dump_metadata", cmd_dump_metadata, "print a verity file's metadata (from an ext4 image: --image)" },
-	{ "mkfs", cmd_mkfs, "make an ext4 image from a directory, with fs-verity on its files" },
-};
 
 static void print_usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: mbverity COMMAND [ARGS...]\n\ncommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < n_commands; i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'mbverity COMMAND --help' shows a command's options;"
 		" 'mbverity --version' the version and SHA-256/SHA-512 implementations.\n");
@@ -71,7 +58,7 @@ int main(int argc, char **argv)
 		print_version();
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < n_commands; i++)
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			/* enable stops between files; the others remove their temporaries and die. */
 			int status, sig;
