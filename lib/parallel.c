@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* A worker pool hashing a file's data level in ranges; the caller builds the upper levels. */
+/*
+ * One set of threads for all parallel work: a worker pool hashing a file's
+ * data level in ranges (the caller builds the upper levels), and an ordered
+ * queue of whole items (small files hashed, signed or verified ahead) that
+ * the same workers serve while no range is waiting.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -38,6 +43,19 @@ struct job {
 	size_t nslots;
 };
 
+/* An ordered queue on the pool (mbv_queue_new()); guarded by the pool's lock. */
+struct mbv_queue {
+	struct mbv_pool *pool;
+	mbv_work_fn work;
+	void *ctx;
+	size_t depth, item_size;
+	uint8_t *items;
+	bool *needs_work, *done;
+	/* Sequence numbers: popped < head <= next_take <= tail pushed. */
+	size_t head, next_take, tail;
+	unsigned int running;	/* items in work outside the lock */
+};
+
 struct mbv_pool {
 	unsigned int nthreads;	/* hashing threads: the workers plus the caller */
 	pthread_t *threads;	/* nthreads - 1 workers */
@@ -48,6 +66,7 @@ struct mbv_pool {
 	pthread_cond_t done;	/* a slot became ready, or a worker went idle */
 	struct job *job;
 	unsigned int busy;	/* workers inside the current job */
+	struct mbv_queue *queue;	/* at most one at a time */
 	/*
 	 * Who sleeps on which condition: a wake-up is a futex call and, in a
 	 * virtual machine, an inter-processor interrupt, so signal only sleepers.
@@ -113,6 +132,34 @@ static void take_and_hash(struct mbv_pool *pool, struct job *j, uint8_t *buf)
 	s->ready = true;
 }
 
+static void *queue_item(struct mbv_queue *q, size_t seq)
+{
+	return q->items + (seq % q->depth) * q->item_size;
+}
+
+/* The next queued item needing work, or SIZE_MAX; called locked. */
+static size_t queue_take(struct mbv_queue *q)
+{
+	while (q && q->next_take < q->tail) {
+		size_t seq = q->next_take++;
+
+		if (q->needs_work[seq % q->depth])
+			return seq;
+	}
+	return SIZE_MAX;
+}
+
+/* Work on item @seq unlocked; called and returns locked. */
+static void queue_run(struct mbv_queue *q, size_t seq)
+{
+	q->running++;
+	pthread_mutex_unlock(&q->pool->lock);
+	q->work(q->ctx, queue_item(q, seq));
+	pthread_mutex_lock(&q->pool->lock);
+	q->done[seq % q->depth] = true;
+	q->running--;
+}
+
 static void *worker_main(void *p)
 {
 	struct worker_arg *arg = p;
@@ -123,19 +170,24 @@ static void *worker_main(void *p)
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		struct job *j = pool->job;
+		size_t seq;
 
 		if (pool->shutdown)
 			break;
-		if (!chunk_available(j)) {
+		/* A tree's ranges first: the caller waits on them; then items ahead. */
+		if (chunk_available(j)) {
+			pool->busy++;
+			/* The buffers are resized between jobs, so look them up each time. */
+			take_and_hash(pool, j, pool->buffers[index]);
+			pool->busy--;
+		} else if ((seq = queue_take(pool->queue)) != SIZE_MAX) {
+			queue_run(pool->queue, seq);
+		} else {
 			pool->workers_waiting++;
 			pthread_cond_wait(&pool->work, &pool->lock);
 			pool->workers_waiting--;
 			continue;
 		}
-		pool->busy++;
-		/* The buffers are resized between jobs, so look them up each time. */
-		take_and_hash(pool, j, pool->buffers[index]);
-		pool->busy--;
 		if (pool->caller_waiting)
 			pthread_cond_signal(&pool->done);
 	}
@@ -400,4 +452,124 @@ out_slots:
 out_builder:
 	mbv_tree_free(b);
 	return err;
+}
+
+int mbv_queue_new(struct mbv_pool *pool, size_t depth, size_t item_size,
+		  mbv_work_fn work, void *ctx, struct mbv_queue **out)
+{
+	struct mbv_queue *q;
+
+	*out = NULL;
+	if (!pool || !depth || !item_size || !work || pool->queue)
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->pool = pool;
+	q->work = work;
+	q->ctx = ctx;
+	q->depth = depth;
+	q->item_size = item_size;
+	q->items = calloc(depth, item_size);
+	q->needs_work = calloc(depth, sizeof(bool));
+	q->done = calloc(depth, sizeof(bool));
+	if (!q->items || !q->needs_work || !q->done) {
+		free(q->items);
+		free(q->needs_work);
+		free(q->done);
+		free(q);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&pool->lock);
+	pool->queue = q;
+	pthread_mutex_unlock(&pool->lock);
+	*out = q;
+	return 0;
+}
+
+void *mbv_queue_slot(struct mbv_queue *q)
+{
+	void *p;
+
+	pthread_mutex_lock(&q->pool->lock);
+	p = q->tail - q->head < q->depth ? queue_item(q, q->tail) : NULL;
+	pthread_mutex_unlock(&q->pool->lock);
+	if (p)
+		memset(p, 0, q->item_size);
+	return p;
+}
+
+void mbv_queue_push(struct mbv_queue *q, int needs_work)
+{
+	struct mbv_pool *pool = q->pool;
+
+	pthread_mutex_lock(&pool->lock);
+	q->needs_work[q->tail % q->depth] = needs_work;
+	q->done[q->tail % q->depth] = !needs_work;
+	q->tail++;
+	if (needs_work && pool->workers_waiting)
+		pthread_cond_signal(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void *mbv_queue_head(struct mbv_queue *q)
+{
+	struct mbv_pool *pool = q->pool;
+	void *p = NULL;
+
+	pthread_mutex_lock(&pool->lock);
+	while (q->head < q->tail) {
+		size_t seq;
+
+		if (q->done[q->head % q->depth]) {
+			p = queue_item(q, q->head);
+			break;
+		}
+		/* The caller works too, rather than sleep. */
+		seq = queue_take(q);
+		if (seq != SIZE_MAX) {
+			queue_run(q, seq);
+		} else {
+			pool->caller_waiting = true;
+			pthread_cond_wait(&pool->done, &pool->lock);
+			pool->caller_waiting = false;
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return p;
+}
+
+void mbv_queue_pop(struct mbv_queue *q)
+{
+	pthread_mutex_lock(&q->pool->lock);
+	q->head++;
+	if (q->next_take < q->head)
+		q->next_take = q->head;
+	pthread_mutex_unlock(&q->pool->lock);
+}
+
+void mbv_queue_free(struct mbv_queue *q, void (*drop)(void *item))
+{
+	struct mbv_pool *pool;
+
+	if (!q)
+		return;
+	pool = q->pool;
+	pthread_mutex_lock(&pool->lock);
+	/* No new item is taken; wait for those in work. */
+	q->next_take = q->tail;
+	while (q->running) {
+		pool->caller_waiting = true;
+		pthread_cond_wait(&pool->done, &pool->lock);
+		pool->caller_waiting = false;
+	}
+	pool->queue = NULL;
+	pthread_mutex_unlock(&pool->lock);
+	for (; q->head < q->tail; q->head++)
+		if (drop)
+			drop(queue_item(q, q->head));
+	free(q->items);
+	free(q->needs_work);
+	free(q->done);
+	free(q);
 }

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ahead.h"
 #include "commands.h"
 #include "progress.h"
 #include "mbverity.h"
@@ -117,27 +116,27 @@ static void digest_ahead(void *ctx, void *item)
 static int digest_many(char **paths, size_t count, const struct tree_options *t,
 		       struct mbv_pool *pool, const struct output_form *out)
 {
-	struct ahead_queue *q = ahead_new(mbv_pool_threads(pool), AHEAD_FILES,
-					  sizeof(struct digest_item), digest_ahead, (void *)t);
+	struct mbv_queue *q;
 	struct digest_item *it;
 	size_t next = 0;
 	int status = 0;
 
-	if (!q) {
+	if (mbv_queue_new(pool, AHEAD_FILES, sizeof(struct digest_item), digest_ahead,
+			  (void *)t, &q) != 0) {
 		error_msg("out of memory");
 		return 1;
 	}
 	for (;;) {
-		while (next < count && (it = ahead_slot(q)) != NULL) {
+		while (next < count && (it = mbv_queue_slot(q)) != NULL) {
 			struct stat st;
 
 			it->path = paths[next++];
 			/* Unreadable ones too: file_tree() reports them. */
 			it->small = stat(it->path, &st) != 0 ||
 				    (uint64_t)st.st_size < AHEAD_MAX_FILE_BYTES;
-			ahead_push(q, it->small);
+			mbv_queue_push(q, it->small);
 		}
-		it = ahead_head(q);
+		it = mbv_queue_head(q);
 		if (!it)
 			break;
 		if (!it->small)
@@ -150,9 +149,9 @@ static int digest_many(char **paths, size_t count, const struct tree_options *t,
 			break;
 		}
 		print_result(out, &it->res, it->path);
-		ahead_pop(q);
+		mbv_queue_pop(q);
 	}
-	ahead_free(q, NULL);
+	mbv_queue_free(q, NULL);
 	return status;
 }
 

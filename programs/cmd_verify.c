@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ahead.h"
 #include "commands.h"
 #include "live.h"
 #include "mbverity.h"
@@ -24,7 +23,7 @@ struct verify_run {
 	struct mbv_sig_verifier *verifier; /* --cert: check stored signatures against it */
 	bool require_signatures;	/* unsigned verity files fail */
 	int image_fd;			/* for verifying ahead in other threads; or -1 */
-	struct ahead_queue *q;
+	struct mbv_queue *q;
 };
 
 /* One file in the pipeline: verified ahead, its messages kept for printing in order. */
@@ -177,13 +176,13 @@ static void finish_item(struct verify_run *v, struct verify_item *it)
 /* Finish the oldest file in the pipeline; false when there is none. */
 static bool finish_head(struct verify_run *v)
 {
-	struct verify_item *it = ahead_head(v->q);
+	struct verify_item *it = mbv_queue_head(v->q);
 
 	if (!it)
 		return false;
 	finish_item(v, it);
 	drop_item(it);
-	ahead_pop(v->q);
+	mbv_queue_pop(v->q);
 	return true;
 }
 
@@ -193,7 +192,7 @@ static int queue_file(void *ctx, uint32_t ino, const char *path)
 	struct verify_run *v = ctx;
 	struct verify_item *it;
 
-	while (!(it = ahead_slot(v->q)))
+	while (!(it = mbv_queue_slot(v->q)))
 		finish_head(v);
 	v->files++;
 	it->path = strdup(path);
@@ -209,7 +208,7 @@ static int queue_file(void *ctx, uint32_t ino, const char *path)
 		mbv_ext4_detached_free(it->d);
 		it->d = NULL;
 	}
-	ahead_push(v->q, it->d != NULL);
+	mbv_queue_push(v->q, it->d != NULL);
 	return 0;
 }
 
@@ -271,9 +270,8 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (mbv_ext4_open(v.m.image, 0, &v.fs, image_error, &v.m) != 0)
 		goto out;
-	v.q = ahead_new(mbv_pool_threads(v.pool), AHEAD_FILES, sizeof(struct verify_item),
-			verify_ahead, &v);
-	if (!v.q) {
+	if (mbv_queue_new(v.pool, AHEAD_FILES, sizeof(struct verify_item), verify_ahead, &v,
+			  &v.q) != 0) {
 		error_msg("out of memory");
 		mbv_ext4_close(v.fs, image_error, &v.m);
 		goto out;
@@ -291,7 +289,7 @@ int cmd_verify(int argc, char **argv)
 		v.bad++;
 	else if (argc == optind && !v.files && !v.quiet)
 		fprintf(stderr, "mbverity: %s: no file has fs-verity\n", v.m.image);
-	ahead_free(v.q, drop_item);
+	mbv_queue_free(v.q, drop_item);
 	if (v.image_fd >= 0)
 		close(v.image_fd);
 	status = v.bad ? 1 : 0;

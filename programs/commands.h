@@ -26,4 +26,13 @@ extern const size_t n_commands;
 extern const char digest_usage[], sign_usage[], enable_usage[], measure_usage[],
 	verify_usage[], dump_usage[], mkfs_usage[];
 
+/*
+ * Many files (digest, verify, enable --all, mkfs): files up to this size
+ * are done whole by one thread of the pool's queue (mbv_queue_new());
+ * larger ones are split across the pool instead.
+ */
+#define AHEAD_MAX_FILE_BYTES (4u << 20)
+/* Files in flight (for hashing: trees of at most 32 KiB each). */
+#define AHEAD_FILES 64
+
 #endif

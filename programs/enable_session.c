@@ -10,7 +10,6 @@
 
 #include "commands.h"
 #include "enable_session.h"
-#include "ahead.h"
 #include "image_walk.h"
 #include "progress.h"
 #include "key_options.h"
@@ -421,7 +420,7 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 		       struct out_file *manifest, uint64_t *nfiles)
 {
 	struct image_file *files;
-	struct ahead_queue *q;
+	struct mbv_queue *q = NULL;
 	struct ahead *a;
 	size_t count, next;
 	uint64_t total = 0, selected = 0;
@@ -435,9 +434,8 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 	if (err)
 		return err;
 	other = other_names(files, count, sel);
-	q = other ? ahead_new(mbv_pool_threads(s->pool), AHEAD_FILES, sizeof(struct ahead),
-			      do_ahead, s) : NULL;
-	if (!q) {
+	if (!other || mbv_queue_new(s->pool, AHEAD_FILES, sizeof(struct ahead), do_ahead, s,
+				    &q) != 0) {
 		free(other);
 		image_files_free(files, count);
 		error_msg("out of memory");
@@ -453,14 +451,14 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 	next = 0;
 	while (!err) {
 		/* Top up the pipeline, then enable the oldest file. */
-		while (next < count && (a = ahead_slot(q)) != NULL) {
+		while (next < count && (a = mbv_queue_slot(q)) != NULL) {
 			const struct image_file *f = &files[next];
 
 			if (selection_match(sel, f->path))
-				ahead_push(q, fill_one(s, a, f, other[next]));
+				mbv_queue_push(q, fill_one(s, a, f, other[next]));
 			next++;
 		}
-		a = ahead_head(q);
+		a = mbv_queue_head(q);
 		if (!a)
 			break;
 		if (stop_requested()) {
@@ -472,9 +470,9 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 			break;
 		}
 		err = enable_head(s, a, manifest);
-		ahead_pop(q);
+		mbv_queue_pop(q);
 	}
-	ahead_free(q, drop_ahead);
+	mbv_queue_free(q, drop_ahead);
 	progress_end();
 	image_files_free(files, count);
 	free(other);

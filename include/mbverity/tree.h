@@ -160,6 +160,43 @@ int mbv_pool_compute_tree(struct mbv_pool *pool,
 			  mbv_pread_fn pread, void *read_ctx,
 			  struct mbv_tree_result *res);
 
+/*
+ * An ordered queue on a pool's threads: work done ahead, taken back in order.
+ * The calling thread queues items (it alone may, say, call libext2fs), the
+ * pool's workers do each item's work (hash a small file whole, sign it,
+ * verify it) while no mbv_pool_compute_tree() range is waiting, and the
+ * caller takes the items back in the order it queued them, so what it
+ * writes does not depend on the thread count.  The caller works too
+ * rather than wait, so a pool of one thread runs every item itself.  One
+ * queue per pool at a time; every call from the thread that made it; it
+ * may call mbv_pool_compute_tree() on the same pool between its calls.
+ */
+struct mbv_queue;
+
+/** mbv_work_fn - does @item's work, in any thread; must not use the pool */
+typedef void (*mbv_work_fn)(void *ctx, void *item);
+
+/**
+ * mbv_queue_new() - a queue of at most @depth items of @item_size bytes in
+ * flight, worked on by @work with @ctx
+ * Return: 0; -EINVAL (no pool, a zero size, or the pool has a queue); -ENOMEM.
+ */
+int mbv_queue_new(struct mbv_pool *pool, size_t depth, size_t item_size,
+		  mbv_work_fn work, void *ctx, struct mbv_queue **out);
+/** mbv_queue_slot() - a zeroed slot for the next item, or NULL when full (take the head first) */
+void *mbv_queue_slot(struct mbv_queue *q);
+/** mbv_queue_push() - queue the slot mbv_queue_slot() gave; @needs_work 0: it is done already */
+void mbv_queue_push(struct mbv_queue *q, int needs_work);
+/** mbv_queue_head() - the oldest item once its work is done, or NULL when none is queued */
+void *mbv_queue_head(struct mbv_queue *q);
+/** mbv_queue_pop() - forget the head item (its contents are the caller's to free first) */
+void mbv_queue_pop(struct mbv_queue *q);
+/**
+ * mbv_queue_free() - wait for items in work, pass every item not popped to
+ * @drop (if not NULL), free; before mbv_pool_free()
+ */
+void mbv_queue_free(struct mbv_queue *q, void (*drop)(void *item));
+
 /**
  * mbv_tree_size() - bytes of the tree for @file_size data
  * Return: 0 or -EINVAL for bad parameters; *@size set on success.
