@@ -54,39 +54,6 @@ static int enable_all_files(const char *image, const struct tree_options *t,
 }
 
 /*
- * The tree enable will write, hashed ahead through the pool (to sign the
- * file's digest, or to check a signature against it) and held in memory
- * (*@d, 1/128 of the data for SHA-256 and 4 KiB blocks: 4 MiB for a 512 MiB
- * file) until enable writes it (@p->prehashed), so the data is read once.
- * @why ends the messages ("to sign the file").  Return: 0 or 1 (printed).
- */
-static int hash_first(struct struct_ext2_filsys *fs, const char *image,
-		      const struct mbv_ext4_enable_params *p, uint32_t ino, struct image_msg *m,
-		      const char *why, int *image_fd, struct mbv_ext4_detached **d,
-		      struct mbv_tree_result *res)
-{
-	char msg[512];
-	int err;
-
-	if (*image_fd < 0)
-		*image_fd = open(image, O_RDONLY | O_CLOEXEC);
-	if (*image_fd < 0) {
-		snprintf(msg, sizeof(msg), "cannot read the image %s: %s", why, strerror(errno));
-		image_error(m, msg);
-		return 1;
-	}
-	if (mbv_ext4_detach(fs, ino, *image_fd, d, image_error, m) != 0)
-		return 1;
-	err = mbv_ext4_detached_hash(*d, p, res);
-	if (err) {
-		snprintf(msg, sizeof(msg), "cannot hash the file %s: %s", why, strerror(-err));
-		image_error(m, msg);
-		return 1;
-	}
-	return 0;
-}
-
-/*
  * --signature with --cert: check the signature against the file's digest
  * before anything is written, so that a signature of another file leaves
  * the image as it was.  Return: 0 or 1 (printed).
@@ -94,13 +61,13 @@ static int hash_first(struct struct_ext2_filsys *fs, const char *image,
 static int check_signature_first(struct struct_ext2_filsys *fs, const char *image,
 				 struct mbv_ext4_enable_params *p, uint32_t ino,
 				 struct image_msg *m, const struct mbv_sig_verifier *v,
-				 const char *sig_path, int *image_fd,
+				 const char *sig_path, int image_fd,
 				 struct mbv_ext4_detached **d)
 {
 	char why[MBV_SIG_ERRBUF_SIZE], msg[MBV_SIG_ERRBUF_SIZE + 512];
 	struct mbv_tree_result res;
 
-	if (hash_first(fs, image, p, ino, m, "to check the signature", image_fd, d, &res) != 0)
+	if (hash_first(fs, image_fd, p, ino, m, "to check the signature", d, &res) != 0)
 		return 1;
 	if (mbv_sig_verifier_check(v, res.hash_algorithm, res.digest, p->signature,
 				   p->sig_size, why, sizeof(why)) != 0) {
@@ -266,6 +233,8 @@ int cmd_enable(int argc, char **argv)
 	}
 	if (mbv_ext4_open(image, 1, &fs, image_error, &m) != 0)
 		goto out;
+	/* Files hashed ahead are read from it (without it, through libext2fs). */
+	image_fd = open(image, O_RDONLY | O_CLOEXEC);
 
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
@@ -295,7 +264,7 @@ int cmd_enable(int argc, char **argv)
 			/* The signature's size fixes the layout: sign before any write. */
 			struct mbv_tree_result res;
 
-			if (hash_first(fs, image, &p, inos[i], &m, "to sign the file", &image_fd,
+			if (hash_first(fs, image_fd, &p, inos[i], &m, "to sign the file",
 				       &dets[i], &res) != 0 ||
 			    sign_digest_or_error(signer, res.hash_algorithm, res.digest, m.path,
 						 &sigs[i], &sig_sizes[i]) != 0)
@@ -309,7 +278,7 @@ int cmd_enable(int argc, char **argv)
 	if (verifier) {
 		m.path = paths[0];
 		if (check_signature_first(fs, image, &p, inos[0], &m, verifier, sig_path,
-					  &image_fd, &ahead) != 0)
+					  image_fd, &ahead) != 0)
 			goto out;
 	}
 	p.flags &= ~MBV_EXT4_ENABLE_CHECK_ONLY;

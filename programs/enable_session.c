@@ -78,50 +78,22 @@ int enable_session_open(struct enable_session *s, const char *path, const char *
 	return 0;
 }
 
-struct ext2_reader {
-	ext2_file_t file;
-	errcode_t err;
-};
-
-static int read_ext2_file(void *ctx, void *buf, size_t count)
+int hash_first(ext2_filsys fs, int image_fd, const struct mbv_ext4_enable_params *p,
+	       ext2_ino_t ino, struct image_msg *m, const char *why,
+	       struct mbv_ext4_detached **d, struct mbv_tree_result *res)
 {
-	struct ext2_reader *r = ctx;
-	uint8_t *p = buf;
-
-	while (count) {
-		unsigned int got = 0;
-		unsigned int want = count > (1u << 30) ? 1u << 30 : (unsigned int)count;
-
-		r->err = ext2fs_file_read(r->file, p, want, &got);
-		if (r->err || got == 0)
-			return -EIO;
-		p += got;
-		count -= got;
-	}
-	return 0;
-}
-
-/* The digest a file will have, read through libext2fs (for signing before enabling). */
-static int image_file_digest(struct enable_session *s, const struct image_file *f,
-			     struct mbv_tree_result *res)
-{
-	struct mbv_tree_params params;
-	struct ext2_reader r = { 0 };
-	errcode_t e;
+	char msg[512];
 	int err;
 
-	e = ext2fs_file_open(s->fs, f->ino, 0, &r.file);
-	if (e) {
-		error_msg("%s: %s: cannot open: %s", s->image, f->path, error_message(e));
-		return -EIO;
+	if (mbv_ext4_detach(fs, ino, image_fd, d, image_error, m) != 0)
+		return 1;
+	err = mbv_ext4_detached_hash(*d, p, res);
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot hash the file %s: %s", why, strerror(-err));
+		image_error(m, msg);
+		return 1;
 	}
-	tree_params_from_options(&params, s->tree, ext2fs_file_get_size(r.file));
-	err = mbv_compute_tree(&params, read_ext2_file, &r, res);
-	if (err)
-		error_msg("%s: %s: cannot read the data: %s", s->image, f->path,
-			  r.err ? error_message(r.err) : strerror(-err));
-	ext2fs_file_close(r.file);
-	return err;
+	return 0;
 }
 
 /* The tree parameters and flags every file of the session gets. */
@@ -157,18 +129,14 @@ static int enable_one(struct enable_session *s, const struct image_file *f,
 	p.signature = ahead_sig;
 	p.sig_size = (uint32_t)ahead_sig_size;
 	if (s->signer && !prehashed) {
-		/* The signature's size fixes the layout, so the digest comes first. */
-		if (s->image_fd >= 0 &&
-		    mbv_ext4_detach(s->fs, f->ino, s->image_fd, &own, NULL, NULL) == 0 &&
-		    mbv_ext4_detached_hash(own, &p, res) == 0) {
-			/* A large file: hashed once through the pool, its tree kept for enable. */
-			p.prehashed = own;
-			err = 0;
-		} else {
-			mbv_ext4_detached_free(own);
-			own = NULL;
-			err = image_file_digest(s, f, res);
-		}
+		/*
+		 * The signature's size fixes the layout, so the digest comes
+		 * first: a large file is hashed once through the pool, its tree
+		 * kept for enable (read through libext2fs without an image fd).
+		 */
+		err = hash_first(s->fs, s->image_fd, &p, f->ino, &m, "to sign it", &own, res) ?
+		      -EIO : 0;
+		p.prehashed = own;
 		if (!err)
 			err = sign_digest_or_error(s->signer, res->hash_algorithm, res->digest,
 						   f->path, &sig, &sig_size);

@@ -7,6 +7,7 @@
 #include <ext2fs/ext2fs.h>
 
 #include "mbverity.h"
+#include "messages.h"
 #include "options.h"
 #include "out_file.h"
 #include "selection.h"
@@ -49,5 +50,17 @@ int enable_session_all(struct enable_session *s, const struct file_selection *se
 		       struct out_file *manifest, uint64_t *nfiles);
 /* Flush and close the image; returns @err, or the close's error if @err is 0. */
 int enable_session_close(struct enable_session *s, int err);
+
+/*
+ * Detach the file and build its tree now (through @p->pool), kept for
+ * mbv_ext4_enable() as @p->prehashed, so that the data is read once: to
+ * sign the digest, or check a signature, before anything is written.
+ * @image_fd reads the image (or -1: through libext2fs).  Messages name @m
+ * and end with @why ("to sign the file").  *@d is the caller's to free,
+ * also on failure.  Return: 0 or 1 (printed).
+ */
+int hash_first(ext2_filsys fs, int image_fd, const struct mbv_ext4_enable_params *p,
+	       ext2_ino_t ino, struct image_msg *m, const char *why,
+	       struct mbv_ext4_detached **d, struct mbv_tree_result *res);
 
 #endif

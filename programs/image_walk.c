@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Listing the regular files of an ext4 image, in a fixed (path) order. */
+/* The regular files of an ext4 image (through mbv_ext4_walk()), in a fixed (path) order. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -9,114 +9,38 @@
 #include <et/com_err.h>
 
 #include "image_walk.h"
+#include "mbverity/ext4.h"
 #include "messages.h"
 
-/* Deeper trees than this are hostile: a path would not fit PATH_MAX anyway. */
-#define MAX_DEPTH 2048
-
-struct walk {
-	ext2_filsys fs;
-	const char *image;
-	ext2fs_inode_bitmap seen;	/* directories and files already listed */
+struct listing {
 	struct image_file *files;
 	size_t count, cap;
-	char *path;			/* the directory being read */
-	unsigned int depth;
-	int err;
 };
 
-static int walk_dir(struct walk *w, ext2_ino_t dir);
-
-static int add_file(struct walk *w, const char *path, ext2_ino_t ino, uint64_t size,
-		    uint32_t flags)
+/* mbv_ext4_walk()'s callback: every regular file, under each of its names. */
+static int add_file(void *ctx, const char *path, ext2_ino_t ino, const struct ext2_inode *inode)
 {
-	if (w->count == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 256;
-		struct image_file *f = realloc(w->files, cap * sizeof(*f));
+	struct listing *l = ctx;
+
+	if (!LINUX_S_ISREG(inode->i_mode))
+		return 0;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		struct image_file *f = realloc(l->files, cap * sizeof(*f));
 
 		if (!f)
 			return -ENOMEM;
-		w->files = f;
-		w->cap = cap;
+		l->files = f;
+		l->cap = cap;
 	}
-	w->files[w->count].path = strdup(path);
-	if (!w->files[w->count].path)
+	l->files[l->count].path = strdup(path);
+	if (!l->files[l->count].path)
 		return -ENOMEM;
-	w->files[w->count].ino = ino;
-	w->files[w->count].size = size;
-	w->files[w->count].flags = flags;
-	w->files[w->count].first_name = SIZE_MAX;
-	w->count++;
-	return 0;
-}
-
-static int visit_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
-		       int offset, int blocksize, char *buf, void *priv)
-{
-	struct walk *w = priv;
-	int len = ext2fs_dirent_name_len(dirent);
-	ext2_ino_t ino = dirent->inode;
-	struct ext2_inode inode;
-	size_t plen = strlen(w->path);
-	char *child;
-	errcode_t r;
-
-	if (!ino || (len == 1 && dirent->name[0] == '.') ||
-	    (len == 2 && dirent->name[0] == '.' && dirent->name[1] == '.'))
-		return 0;
-	if (ino > w->fs->super->s_inodes_count) {
-		error_msg("%s: directory %s names inode %u, past the last one", w->image,
-			  w->path, ino);
-		w->err = -EUCLEAN;
-		return DIRENT_ABORT;
-	}
-	r = ext2fs_read_inode(w->fs, ino, &inode);
-	if (r) {
-		error_msg("%s: cannot read inode %u: %s", w->image, ino, error_message(r));
-		w->err = -EIO;
-		return DIRENT_ABORT;
-	}
-	/* Every name of a hard-linked file (the manifest lists each); a directory once. */
-	if (ext2fs_test_inode_bitmap2(w->seen, ino) &&
-	    !(LINUX_S_ISREG(inode.i_mode) && inode.i_links_count > 1))
-		return 0;
-	child = malloc(plen + (size_t)len + 2);
-	if (!child) {
-		w->err = -ENOMEM;
-		return DIRENT_ABORT;
-	}
-	snprintf(child, plen + (size_t)len + 2, "%s/%.*s",
-		 strcmp(w->path, "/") ? w->path : "", len, dirent->name);
-	ext2fs_mark_inode_bitmap2(w->seen, ino);
-	if (LINUX_S_ISREG(inode.i_mode)) {
-		w->err = add_file(w, child, ino, EXT2_I_SIZE(&inode), inode.i_flags);
-	} else if (LINUX_S_ISDIR(inode.i_mode)) {
-		char *parent = w->path;
-
-		w->path = child;
-		w->err = walk_dir(w, ino);
-		w->path = parent;
-	}
-	free(child);
-	return w->err ? DIRENT_ABORT : 0;
-}
-
-static int walk_dir(struct walk *w, ext2_ino_t dir)
-{
-	errcode_t r;
-
-	if (++w->depth > MAX_DEPTH) {
-		error_msg("%s: directories nested deeper than %d", w->image, MAX_DEPTH);
-		return -ELOOP;
-	}
-	r = ext2fs_dir_iterate2(w->fs, dir, 0, NULL, visit_entry, w);
-	w->depth--;
-	if (w->err)
-		return w->err;
-	if (r) {
-		error_msg("%s: cannot read directory %s: %s", w->image, w->path, error_message(r));
-		return -EIO;
-	}
+	l->files[l->count].ino = ino;
+	l->files[l->count].size = EXT2_I_SIZE(inode);
+	l->files[l->count].flags = inode->i_flags;
+	l->files[l->count].first_name = SIZE_MAX;
+	l->count++;
 	return 0;
 }
 
@@ -160,33 +84,26 @@ static int mark_other_names(struct image_file *files, size_t count)
 int image_list_files(ext2_filsys fs, const char *image, struct image_file **files,
 		     size_t *count)
 {
-	struct walk w = { .fs = fs, .image = image, .path = "/" };
-	errcode_t r;
+	struct image_msg m = { .image = image };
+	struct listing l = { 0 };
 	int err;
 
-	r = ext2fs_allocate_inode_bitmap(fs, "seen", &w.seen);
-	if (r) {
-		error_msg("%s: cannot allocate an inode bitmap: %s", image, error_message(r));
-		return -ENOMEM;
-	}
-	ext2fs_mark_inode_bitmap2(w.seen, EXT2_ROOT_INO);
-	err = walk_dir(&w, EXT2_ROOT_INO);
-	ext2fs_free_inode_bitmap(w.seen);
+	err = mbv_ext4_walk(fs, 0, add_file, &l, image_error, &m);
 	if (err) {
 		if (err == -ENOMEM)
 			error_msg("%s: out of memory listing files", image);
-		image_files_free(w.files, w.count);
+		image_files_free(l.files, l.count);
 		return err;
 	}
 	/* Directory order depends on hashing; paths give a fixed order. */
-	qsort(w.files, w.count, sizeof(*w.files), by_path);
-	if (mark_other_names(w.files, w.count) != 0) {
+	qsort(l.files, l.count, sizeof(*l.files), by_path);
+	if (mark_other_names(l.files, l.count) != 0) {
 		error_msg("%s: out of memory listing files", image);
-		image_files_free(w.files, w.count);
+		image_files_free(l.files, l.count);
 		return -ENOMEM;
 	}
-	*files = w.files;
-	*count = w.count;
+	*files = l.files;
+	*count = l.count;
 	return 0;
 }
 

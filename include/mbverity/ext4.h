@@ -272,7 +272,9 @@ int mbv_ext4_verify(ext2_filsys fs, ext2_ino_t ino,
  * @image_fd: a descriptor reading the image @fs was opened from, at byte
  *	block * blocksize for each block; used with pread() only.  Blocks
  *	written through @fs and not yet flushed are not seen, so the file
- *	must not have changed through @fs since its last flush.
+ *	must not have changed through @fs since its last flush.  -1 reads
+ *	through @fs's own I/O instead (the same reader enable uses): then
+ *	every call on the object stays in @fs's thread.
  * @out: the new object, freed with mbv_ext4_detached_free()
  * @error: optional error callback; @error_ctx is passed to it
  *
@@ -377,6 +379,35 @@ int mbv_ext4_check_bitmaps(ext2_filsys fs,
  */
 int mbv_ext4_lookup(ext2_filsys fs, const char *path,
 		    ext2_ino_t *ino, mbv_error_fn error, void *error_ctx);
+
+/* Directories nested deeper are hostile: a path would not fit PATH_MAX anyway. */
+#define MBV_EXT4_MAX_DIR_DEPTH		2048
+/* mbv_ext4_walk(): skip what cannot be read instead of stopping. */
+#define MBV_EXT4_WALK_SKIP_BROKEN	(1u << 0)
+
+/**
+ * mbv_ext4_walk() - visit every name reachable from the root, depth first
+ * @fs: the filesystem
+ * @flags: 0 or MBV_EXT4_WALK_SKIP_BROKEN
+ * @fn: called with each entry's absolute path (valid during the call), its
+ *	inode number and inode, before a directory's own entries; "." and ".."
+ *	are not visited.  A directory is entered once; a file is visited under
+ *	each of its names only when its link count says it has several.  A
+ *	non-zero return stops the walk and is returned.
+ * @ctx: passed to @fn
+ * @error: optional error callback; @error_ctx is passed to it
+ *
+ * Entries come in directory order (hash order on most images): sort the
+ * paths for a fixed order.  An entry naming an inode past the last, an
+ * unreadable inode or directory, or directories nested deeper than
+ * MBV_EXT4_MAX_DIR_DEPTH stop the walk, or with MBV_EXT4_WALK_SKIP_BROKEN
+ * are skipped.
+ * Return: 0, @fn's value, -EUCLEAN, -EIO, -ELOOP, -EINVAL (unknown flags), -ENOMEM.
+ */
+int mbv_ext4_walk(ext2_filsys fs, unsigned int flags,
+		  int (*fn)(void *ctx, const char *path, ext2_ino_t ino,
+			    const struct ext2_inode *inode),
+		  void *ctx, mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_ext4_for_each_verity_file() - call @fn for every in-use inode with

@@ -28,8 +28,8 @@ int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
 	int err;
 
 	*out = NULL;
-	if (image_fd < 0)
-		return mbv_e4_report(error, error_ctx, -EINVAL, "no image descriptor to read from");
+	if (image_fd < -1)
+		return mbv_e4_report(error, error_ctx, -EINVAL, "bad image descriptor %d", image_fd);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
@@ -39,7 +39,7 @@ int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
 		return err;
 	}
 	/* From here on other threads read it: no libext2fs, messages to each call's callback. */
-	d->f.direct = true;
+	d->f.direct = image_fd >= 0;
 	d->f.direct_fd = image_fd;
 	d->f.error = NULL;
 	*out = d;

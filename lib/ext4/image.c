@@ -16,9 +16,6 @@
 #include "alloc.h"
 #include "image.h"
 
-/* Directories deeper than this are not searched for names (hostile images). */
-#define MAX_DIR_DEPTH 256
-
 /*
  * What mbv_ext4_open() hangs off fs->priv_data: our own descriptor of the
  * image file holding a flock (libext2fs keeps its descriptor private), so
@@ -436,102 +433,180 @@ int mbv_ext4_lookup(struct struct_ext2_filsys *fs, const char *path, uint32_t *i
 	return 0;
 }
 
-struct named_ino {
-	ext2_ino_t ino;
-	char *path;
-};
-
+/* The one directory walker (mbv_ext4_walk()): depth first, a growing path. */
 struct walk {
 	ext2_filsys fs;
-	struct named_ino *files;	/* sorted by inode number */
-	size_t n;
-	size_t unnamed;
-	ext2fs_inode_bitmap seen_dirs;
-	char path[4096];
-	size_t len;
-	int depth;
-	int err;
+	unsigned int flags;
+	int (*fn)(void *ctx, const char *path, ext2_ino_t ino, const struct ext2_inode *inode);
+	void *ctx;
+	mbv_error_fn error;
+	void *error_ctx;
+	ext2fs_inode_bitmap seen_dirs;	/* each directory entered once */
+	char *path;
+	size_t len, cap;
+	unsigned int depth;
+	int ret;			/* what stopped the walk */
 };
-
-static struct named_ino *find_named(struct walk *w, ext2_ino_t ino)
-{
-	size_t lo = 0, hi = w->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (w->files[mid].ino < ino)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->n && w->files[lo].ino == ino ? &w->files[lo] : NULL;
-}
 
 static int walk_dir(struct walk *w, ext2_ino_t dir);
 
-static int name_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
+/* Append "/NAME" to the path; false out of memory. */
+static bool path_push(struct walk *w, const char *name, size_t name_len)
+{
+	if (w->len + 1 + name_len + 1 > w->cap) {
+		size_t cap = (w->len + 1 + name_len + 1) * 2;
+		char *p = realloc(w->path, cap);
+
+		if (!p)
+			return false;
+		w->path = p;
+		w->cap = cap;
+	}
+	w->path[w->len] = '/';
+	memcpy(w->path + w->len + 1, name, name_len);
+	w->len += 1 + name_len;
+	w->path[w->len] = '\0';
+	return true;
+}
+
+static int walk_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
 		      int offset, int blocksize, char *buf, void *priv)
 {
 	struct walk *w = priv;
-	int name_len = ext2fs_dirent_name_len(de);
-	struct named_ino *n;
+	size_t name_len = (size_t)ext2fs_dirent_name_len(de);
 	size_t saved = w->len;
-	int is_dir;
+	struct ext2_inode inode;
+	bool skip = w->flags & MBV_EXT4_WALK_SKIP_BROKEN;
+	errcode_t r;
 
-	if (!de->inode || de->inode > w->fs->super->s_inodes_count)
-		return 0;
-	if ((name_len == 1 && de->name[0] == '.') ||
+	if (!de->inode || (name_len == 1 && de->name[0] == '.') ||
 	    (name_len == 2 && de->name[0] == '.' && de->name[1] == '.'))
 		return 0;
-	if (w->len + 1 + (size_t)name_len >= sizeof(w->path))
+	if (de->inode > w->fs->super->s_inodes_count) {
+		if (skip)
+			return 0;
+		w->ret = mbv_e4_report(w->error, w->error_ctx, -EFSCORRUPTED,
+				       "directory %s names inode %u, past the last one",
+				       w->len ? w->path : "/", de->inode);
+		return DIRENT_ABORT;
+	}
+	r = ext2fs_read_inode(w->fs, de->inode, &inode);
+	if (r) {
+		if (skip)
+			return 0;
+		w->ret = mbv_e4_report(w->error, w->error_ctx, mbv_e4_errno(r),
+				       "cannot read inode %u: %s", de->inode, mbv_e4_strerror(r));
+		return DIRENT_ABORT;
+	}
+	/* A directory once; a file under each name only when it has several. */
+	if (LINUX_S_ISDIR(inode.i_mode) ? ext2fs_test_inode_bitmap2(w->seen_dirs, de->inode) :
+	    (ext2fs_test_inode_bitmap2(w->seen_dirs, de->inode) && inode.i_links_count < 2))
 		return 0;
-	w->path[w->len] = '/';
-	memcpy(w->path + w->len + 1, de->name, (size_t)name_len);
-	w->len += 1 + (size_t)name_len;
-	w->path[w->len] = '\0';
-
-	n = find_named(w, de->inode);
-	if (n && !n->path) {
-		n->path = strdup(w->path);
-		if (n->path)
-			w->unnamed--;
+	ext2fs_mark_inode_bitmap2(w->seen_dirs, de->inode);
+	if (!path_push(w, de->name, name_len)) {
+		w->ret = mbv_e4_report(w->error, w->error_ctx, -ENOMEM, "out of memory");
+		return DIRENT_ABORT;
 	}
-	if (ext2fs_has_feature_filetype(w->fs->super)) {
-		is_dir = ext2fs_dirent_file_type(de) == EXT2_FT_DIR;
-	} else {
-		struct ext2_inode inode;
-
-		is_dir = !ext2fs_read_inode(w->fs, de->inode, &inode) &&
-			 LINUX_S_ISDIR(inode.i_mode);
-	}
-	if (is_dir && w->unnamed)
-		walk_dir(w, de->inode);
+	w->ret = w->fn(w->ctx, w->path, de->inode, &inode);
+	if (!w->ret && LINUX_S_ISDIR(inode.i_mode))
+		w->ret = walk_dir(w, de->inode);
 	w->len = saved;
 	w->path[w->len] = '\0';
-	return w->unnamed ? 0 : DIRENT_ABORT;
+	return w->ret ? DIRENT_ABORT : 0;
 }
 
 static int walk_dir(struct walk *w, ext2_ino_t dir)
 {
 	errcode_t r;
 
-	if (w->depth >= MAX_DIR_DEPTH || ext2fs_test_inode_bitmap2(w->seen_dirs, dir))
-		return 0;
-	ext2fs_mark_inode_bitmap2(w->seen_dirs, dir);
+	if (w->depth >= MBV_EXT4_MAX_DIR_DEPTH) {
+		if (w->flags & MBV_EXT4_WALK_SKIP_BROKEN)
+			return 0;
+		return mbv_e4_report(w->error, w->error_ctx, -ELOOP,
+				     "directories nested deeper than %d", MBV_EXT4_MAX_DIR_DEPTH);
+	}
 	w->depth++;
-	r = ext2fs_dir_iterate2(w->fs, dir, 0, NULL, name_entry, w);
+	r = ext2fs_dir_iterate2(w->fs, dir, 0, NULL, walk_entry, w);
 	w->depth--;
-	/* A broken directory only costs names, not the walk. */
-	(void)r;
+	if (w->ret)
+		return w->ret;
+	if (r && !(w->flags & MBV_EXT4_WALK_SKIP_BROKEN))
+		return mbv_e4_report(w->error, w->error_ctx, -EIO, "cannot read directory %s: %s",
+				     w->len ? w->path : "/", mbv_e4_strerror(r));
 	return 0;
+}
+
+int mbv_ext4_walk(struct struct_ext2_filsys *fs, unsigned int flags,
+		  int (*fn)(void *ctx, const char *path, ext2_ino_t ino,
+			    const struct ext2_inode *inode),
+		  void *ctx, mbv_error_fn error, void *error_ctx)
+{
+	struct walk w = { .fs = fs, .flags = flags, .fn = fn, .ctx = ctx,
+			  .error = error, .error_ctx = error_ctx };
+	errcode_t r;
+	int ret;
+
+	if (flags & ~MBV_EXT4_WALK_SKIP_BROKEN)
+		return mbv_e4_report(error, error_ctx, -EINVAL, "unknown walk flags 0x%x", flags);
+	r = ext2fs_allocate_inode_bitmap(fs, "visited directories", &w.seen_dirs);
+	if (r)
+		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+				     "cannot allocate an inode bitmap: %s", mbv_e4_strerror(r));
+	ext2fs_mark_inode_bitmap2(w.seen_dirs, EXT2_ROOT_INO);
+	ret = walk_dir(&w, EXT2_ROOT_INO);
+	ext2fs_free_inode_bitmap(w.seen_dirs);
+	free(w.path);
+	return ret;
+}
+
+struct named_ino {
+	ext2_ino_t ino;
+	char *path;
+};
+
+/* Verity inodes sorted by number, named by the walk. */
+struct naming {
+	struct named_ino *files;
+	size_t n, unnamed;
+};
+
+static struct named_ino *find_named(struct naming *nm, ext2_ino_t ino)
+{
+	size_t lo = 0, hi = nm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (nm->files[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nm->n && nm->files[lo].ino == ino ? &nm->files[lo] : NULL;
+}
+
+/* Stops the walk once every file has a name (a private value, not an error). */
+#define ALL_NAMED 1
+
+static int name_entry(void *ctx, const char *path, ext2_ino_t ino, const struct ext2_inode *inode)
+{
+	struct naming *nm = ctx;
+	struct named_ino *n = find_named(nm, ino);
+
+	/* No program could pass a path of PATH_MAX bytes: such a file keeps "<inode N>". */
+	if (n && !n->path && strlen(path) < PATH_MAX) {
+		n->path = strdup(path);
+		if (n->path)
+			nm->unnamed--;
+	}
+	return nm->unnamed ? 0 : ALL_NAMED;
 }
 
 int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 				  int (*fn)(void *ctx, uint32_t ino, const char *path),
 				  void *ctx, mbv_error_fn error, void *error_ctx)
 {
-	struct walk w;
+	struct naming w;
 	ext2_inode_scan scan;
 	struct ext2_inode_large inode;
 	ext2_ino_t ino;
@@ -540,7 +615,6 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 	int ret = 0;
 
 	memset(&w, 0, sizeof(w));
-	w.fs = fs;
 	r = ext2fs_open_inode_scan(fs, 0, &scan);
 	if (r)
 		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
@@ -580,12 +654,9 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 	ext2fs_close_inode_scan(scan);
 
 	if (!ret && w.n) {
+		/* Names only: a broken directory costs names, not the listing. */
 		w.unnamed = w.n;
-		r = ext2fs_allocate_inode_bitmap(fs, "visited directories", &w.seen_dirs);
-		if (!r) {
-			walk_dir(&w, EXT2_ROOT_INO);
-			ext2fs_free_inode_bitmap(w.seen_dirs);
-		}
+		mbv_ext4_walk(fs, MBV_EXT4_WALK_SKIP_BROKEN, name_entry, &w, NULL, NULL);
 	}
 	for (i = 0; !ret && i < w.n; i++) {
 		char name[32];

@@ -472,8 +472,20 @@ START_TEST(test_prehash_must_fit)
 	}
 
 	/* Bad arguments. */
-	ck_assert_int_eq(mbv_ext4_detach(fs, medium, -1, &d, on_error, &m), -EINVAL);
+	ck_assert_int_eq(mbv_ext4_detach(fs, medium, -2, &d, on_error, &m), -EINVAL);
 	ck_assert_ptr_null(d);
+	/* No image descriptor: read through libext2fs, the same tree. */
+	{
+		struct mbv_tree_result by_fd, by_fs;
+
+		ck_assert_int_eq(mbv_ext4_detach(fs, medium, image_fd, &d, on_error, &m), 0);
+		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &by_fd), 0);
+		mbv_ext4_detached_free(d);
+		ck_assert_int_eq(mbv_ext4_detach(fs, medium, -1, &d, on_error, &m), 0);
+		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &by_fs), 0);
+		mbv_ext4_detached_free(d);
+		ck_assert_mem_eq(by_fs.digest, by_fd.digest, by_fd.digest_size);
+	}
 	ck_assert_int_eq(mbv_ext4_detach(fs, EXT2_ROOT_INO, image_fd, &d, on_error, &m), -EISDIR);
 	ck_assert_ptr_null(d);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
@@ -773,6 +785,63 @@ START_TEST(test_helpers_and_walk)
 }
 END_TEST
 
+/* mbv_ext4_walk(): paths collected in visiting order, sorted afterwards. */
+struct walked {
+	char paths[16][64];
+	size_t n;
+	size_t stop_after;	/* stop with 42 after this many; 0: never */
+};
+
+static int on_name(void *ctx, const char *p, ext2_ino_t ino, const struct ext2_inode *inode)
+{
+	struct walked *w = ctx;
+
+	ck_assert_uint_gt(ino, 0);
+	ck_assert_int_ne(inode->i_mode, 0);
+	ck_assert_uint_lt(w->n, 16);
+	snprintf(w->paths[w->n++], sizeof(w->paths[0]), "%s%s", p,
+		 LINUX_S_ISDIR(inode->i_mode) ? "/" : "");
+	return w->stop_after && w->n == w->stop_after ? 42 : 0;
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+START_TEST(test_walk_visits_each_name)
+{
+	static const char *const want[] = { "/a", "/d/", "/d/b", "/d/e/", "/d/e/a2", "/d/e/c",
+					    "/lost+found/" };
+	struct walked w = { .n = 0 };
+	struct msgs m = { .count = 0 };
+	char cmd[1024];
+	ext2_filsys fs;
+	size_t i;
+
+	/* A tree with a hard link (two names of one file) and nested directories. */
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; rm -rf %s/wsrc; mkdir -p %s/wsrc/d/e; echo a >%s/wsrc/a; "
+		 "echo b >%s/wsrc/d/b; echo c >%s/wsrc/d/e/c; ln %s/wsrc/a %s/wsrc/d/e/a2; "
+		 "PATH=$PATH:/usr/sbin:/sbin mke2fs -q -F -t ext4 -d %s/wsrc %s/walk.img 4M "
+		 ">/dev/null 2>&1", dir, dir, dir, dir, dir, dir, dir, dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(mbv_ext4_open(path("walk.img"), 0, &fs, on_error, &m), 0);
+	ck_assert_int_eq(mbv_ext4_walk(fs, 0, on_name, &w, on_error, &m), 0);
+	qsort(w.paths, w.n, sizeof(w.paths[0]), by_string);
+	ck_assert_uint_eq(w.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < w.n; i++)
+		ck_assert_str_eq(w.paths[i], want[i]);
+	/* The callback's value stops the walk and comes back. */
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 2;
+	ck_assert_int_eq(mbv_ext4_walk(fs, 0, on_name, &w, on_error, &m), 42);
+	ck_assert_uint_eq(w.n, 2);
+	ck_assert_int_eq(mbv_ext4_walk(fs, 1u << 7, on_name, &w, on_error, &m), -EINVAL);
+	ck_assert_int_eq(mbv_ext4_close(fs, on_error, &m), 0);
+}
+END_TEST
+
 /*
  * Crash order.  Writes go through a copy of unix_io's manager, write-through
  * (each write reaches the file at once, in program order), and all writes
@@ -935,6 +1004,7 @@ static Suite *ext4_suite(void)
 	tcase_add_test(tc, test_signature_stored);
 	tcase_add_loop_test(tc, test_verify_names_the_place, 0, 5);
 	tcase_add_test(tc, test_helpers_and_walk);
+	tcase_add_test(tc, test_walk_visits_each_name);
 	tcase_add_loop_test(tc, test_crash_order, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
