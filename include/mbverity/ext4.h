@@ -93,6 +93,12 @@ struct mbv_ext4_enable_params {
  * cleanly unmounted, with orphans, or whose quota file lacks the owner's
  * entry is refused (-EUCLEAN, the message naming e2fsck).
  *
+ * Before its first write it frees libext2fs's copy of the superblock as
+ * read (fs->orig_super): libext2fs then writes the superblock whole rather
+ * than the changed bytes in several writes, which a kill between them
+ * would leave with a checksum e2fsck -p cannot get past.  Nothing else of
+ * @fs changes besides what enabling writes.
+ *
  * Return: 0; -EEXIST (already verity), -EISDIR, -EINVAL (not a regular
  * file, bad parameters), -EOPNOTSUPP (no extents, inline data, encrypted,
  * missing verity feature, bigalloc), -EPERM (immutable or append-only),

@@ -802,178 +802,188 @@ static void free_ctx(struct enable_ctx *c)
 	free(c->new_blk);
 }
 
+/* What the checks fix before the first write: the parameters and the tree ahead. */
+struct enable_plan {
+	uint32_t alg, bs;
+	const uint8_t *pre_tree;	/* params->prehashed's tree, when given */
+	uint64_t pre_size;
+	struct mbv_tree_result result;	/* params->prehashed's result, then the tree's */
+};
+
+/*
+ * Every check, and the layout of fs/ext4/verity.c, before anything is
+ * written: in the kernel's order, parameters, then EEXIST and the inode,
+ * then the filesystem, then the space.
+ */
+static int plan_enable(struct enable_ctx *c, const struct mbv_ext4_enable_params *params,
+		       struct enable_plan *pl)
+{
+	struct ext4_file *f = c->f;
+	struct mbv_tree_geometry g;
+	uint64_t tree_end, free_blocks;
+	int err;
+
+	err = check_params(f, params, &pl->alg, &pl->bs);
+	if (!err)
+		err = check_inode(f);
+	if (!err)
+		err = check_fs(f, params->flags);
+	if (!err)
+		err = check_signature(f, params, pl->alg);
+	if (err)
+		return err;
+	err = mbv_tree_geometry(pl->alg, pl->bs, f->size, &g);
+	if (err || g.num_levels > FSVERITY_MAX_LEVELS)
+		return mbv_e4_fail(f, -EFBIG, "the Merkle tree would be deeper than the kernel's %d levels",
+				   FSVERITY_MAX_LEVELS);
+	c->meta_pos = ext4_round_up(f->size, EXT4_VERITY_META_ALIGN);
+	tree_end = c->meta_pos + g.tree_size;
+	c->desc_pos = ext4_round_up(tree_end, f->bs);
+	c->desc_size = MBV_DESCRIPTOR_SIZE + params->sig_size;
+	c->size_pos = ext4_round_up(c->desc_pos + c->desc_size + 4, f->bs) - 4;
+	c->meta_lblk = c->meta_pos >> f->blkbits;
+	c->end_lblk = (c->size_pos + 4) >> f->blkbits;
+	if (c->end_lblk > EXT4_MAX_LBLK_END)
+		return mbv_e4_fail(f, -EFBIG, "file too large: its verity metadata would end past "
+				   "ext4's last block");
+	free_blocks = ext2fs_free_blocks_count(f->fs->super);
+	if (free_blocks < c->end_lblk - c->meta_lblk + EXTENT_SLACK)
+		return mbv_e4_fail(f, -ENOSPC,
+				   "not enough free space: the metadata needs %llu blocks, %llu are free",
+				   (unsigned long long)(c->end_lblk - c->meta_lblk + EXTENT_SLACK),
+				   (unsigned long long)free_blocks);
+	if (params->prehashed &&
+	    !mbv_e4_prehashed_tree(params->prehashed, f, pl->alg, pl->bs, params, &pl->pre_tree,
+				   &pl->pre_size, &pl->result))
+		return mbv_e4_fail(f, -ESTALE, "the pre-hashed tree does not fit: the file, its data "
+				   "or the parameters changed");
+	return 0;
+}
+
+/*
+ * The writes, in README's order: blocks set aside, blocks past EOF
+ * dropped, the tree and descriptor to blocks nothing references yet, then
+ * the feature, then the extents and the flag in one inode write.
+ */
+static int write_enable(struct enable_ctx *c, const struct mbv_ext4_enable_params *params,
+			struct enable_plan *pl)
+{
+	struct ext4_file *f = c->f;
+	ext2_filsys fs = f->fs;
+	struct mbv_tree_params tp;
+	uint64_t data_blocks;
+	errcode_t r;
+	int err;
+
+	/* Most files are small (mkfs): a malloc this big per file would be an mmap + munmap. */
+	c->w_cap = c->end_lblk - c->meta_lblk < WRITE_BATCH ? c->end_lblk - c->meta_lblk : WRITE_BATCH;
+	/* aligned_alloc() wants a multiple of the alignment (1 KiB blocks). */
+	c->wbuf = aligned_alloc(4096, (size_t)ext4_round_up(c->w_cap * f->bs, 4096));
+	if (!c->wbuf)
+		return mbv_e4_fail(f, -ENOMEM, "out of memory");
+	if (!fs->block_map && (r = ext2fs_read_block_bitmap(fs)))
+		return mbv_e4_fail(f, mbv_e4_errno(r), "cannot read the block bitmap: %s",
+				   mbv_e4_strerror(r));
+	/* Blocks are chosen before anything is written: no space leaves the image as it was. */
+	err = reserve_blocks(c);
+	if (err)
+		return err;
+	/* From here on libext2fs allocates (extent tree blocks) only from the blocks set aside. */
+	mbv_e4_pool_hook(&c->pool, !c->batch);
+
+	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
+	data_blocks = (f->size + f->bs - 1) >> f->blkbits;
+	if (f->n_ext && f->ext[f->n_ext - 1].lblk + f->ext[f->n_ext - 1].len > data_blocks) {
+		r = ext2fs_punch(fs, f->ino, (struct ext2_inode *)&f->inode, NULL, data_blocks,
+				 EXT4_MAX_LBLK_END - 1);
+		if (r)
+			return mbv_e4_fail(f, mbv_e4_errno(r), "cannot remove blocks past EOF: %s",
+					   mbv_e4_strerror(r));
+		err = mbv_e4_file_load_extents(f);
+		if (err)
+			return err;
+	}
+
+	/* Data in, tree blocks straight to their new blocks. */
+	if (params->prehashed) {
+		err = put_prehashed_tree(c, pl->pre_tree, pl->pre_size, pl->bs);
+	} else {
+		memset(&tp, 0, sizeof(tp));
+		tp.version = 1;
+		tp.hash_algorithm = pl->alg;
+		tp.block_size = pl->bs;
+		tp.salt_size = params->salt_size;
+		tp.salt = params->salt;
+		tp.file_size = f->size;
+		tp.tree_block = put_tree_block;
+		tp.ctx = c;
+		err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, f,
+					    &pl->result);
+	}
+	if (err && !f->reported)
+		mbv_e4_fail(f, err, "building the Merkle tree failed: %s", strerror(-err));
+	if (!err)
+		err = flush_partials(c);
+	if (!err)
+		err = write_descriptor(c, pl->result.descriptor, params);
+	if (!err)
+		err = flush_writes(c);
+	if (!err)
+		err = zero_eof_tail(f);
+	if (!err && (r = order_point_io(c)))
+		err = mbv_e4_fail(f, mbv_e4_errno(r), "cannot flush the image: %s", mbv_e4_strerror(r));
+	if (err)
+		return err;
+
+	if (!ext2fs_has_feature_verity(fs->super)) {
+		/* --set-feature: on disk before any inode can carry the flag. */
+		ext2fs_set_feature_verity(fs->super);
+		ext2fs_mark_super_dirty(fs);
+		r = order_point(c);
+		if (r)
+			return mbv_e4_fail(f, mbv_e4_errno(r), "cannot set the verity feature: %s",
+					   mbv_e4_strerror(r));
+	}
+	return commit_blocks(c);
+}
+
 int mbv_ext4_enable(struct struct_ext2_filsys *fs, uint32_t ino,
 		    const struct mbv_ext4_enable_params *params,
 		    struct mbv_tree_result *res,
 		    mbv_error_fn error, void *error_ctx)
 {
 	struct enable_ctx c;
+	struct enable_plan pl = { 0 };
 	struct ext4_file f;
-	struct mbv_tree_params tp;
-	struct mbv_tree_geometry g;
-	struct mbv_tree_result result;
-	uint32_t alg = 0, bs = 0;
-	uint64_t data_blocks, tree_end, free_blocks;
-	const uint8_t *pre_tree = NULL;
-	uint64_t pre_size = 0;
 	struct ext4_quota_ref quota = { 0 };
 	blk64_t iblocks_before = 0;
 	bool wrote = false;
-	errcode_t r;
 	int err;
 
 	memset(&c, 0, sizeof(c));
 	c.f = &f;
 	c.batch = params->flags & MBV_EXT4_ENABLE_BATCH;
 	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
-	if (err)
-		goto out_file;
-	/* The kernel's order: parameters, then EEXIST and the inode, then the fs. */
-	err = check_params(&f, params, &alg, &bs);
 	if (!err)
-		err = check_inode(&f);
-	if (!err)
-		err = check_fs(&f, params->flags);
-	if (!err)
-		err = check_signature(&f, params, alg);
-	if (err)
-		goto out_file;
-
-	/* The layout of fs/ext4/verity.c. */
-	err = mbv_tree_geometry(alg, bs, f.size, &g);
-	if (err || g.num_levels > FSVERITY_MAX_LEVELS) {
-		err = mbv_e4_fail(&f, -EFBIG, "the Merkle tree would be deeper than the kernel's %d levels",
-				FSVERITY_MAX_LEVELS);
-		goto out_file;
-	}
-	c.meta_pos = ext4_round_up(f.size, EXT4_VERITY_META_ALIGN);
-	tree_end = c.meta_pos + g.tree_size;
-	c.desc_pos = ext4_round_up(tree_end, f.bs);
-	c.desc_size = MBV_DESCRIPTOR_SIZE + params->sig_size;
-	c.size_pos = ext4_round_up(c.desc_pos + c.desc_size + 4, f.bs) - 4;
-	c.meta_lblk = c.meta_pos >> f.blkbits;
-	c.end_lblk = (c.size_pos + 4) >> f.blkbits;
-	if (c.end_lblk > EXT4_MAX_LBLK_END) {
-		err = mbv_e4_fail(&f, -EFBIG, "file too large: its verity metadata would end past "
-				"ext4's last block");
-		goto out_file;
-	}
-	free_blocks = ext2fs_free_blocks_count(fs->super);
-	if (free_blocks < c.end_lblk - c.meta_lblk + EXTENT_SLACK) {
-		err = mbv_e4_fail(&f, -ENOSPC,
-				"not enough free space: the metadata needs %llu blocks, %llu are free",
-				(unsigned long long)(c.end_lblk - c.meta_lblk + EXTENT_SLACK),
-				(unsigned long long)free_blocks);
-		goto out_file;
-	}
-	if (params->prehashed &&
-	    !mbv_e4_prehashed_tree(params->prehashed, &f, alg, bs, params, &pre_tree,
-				   &pre_size, &result)) {
-		err = mbv_e4_fail(&f, -ESTALE, "the pre-hashed tree does not fit: the file, its data "
-				  "or the parameters changed");
-		goto out_file;
-	}
-
+		err = plan_enable(&c, params, &pl);
 	/* The quota entries the blocks go to, found before any write. */
-	err = mbv_e4_quota_find(&f, &quota);
-	if (err || (params->flags & MBV_EXT4_ENABLE_CHECK_ONLY))
-		goto out_file;
-	iblocks_before = ext2fs_get_stat_i_blocks(fs, (struct ext2_inode *)&f.inode);
-	wrote = true;
-
-	/*
-	 * libext2fs rewrites only the superblock bytes that changed, in several
-	 * writes: a kill between them leaves a checksum e2fsck -p cannot get
-	 * past.  Without its copy of the original it writes the block at once.
-	 */
-	ext2fs_free_mem(&fs->orig_super);
-
-	err = -ENOMEM;
-	/* Most files are small (mkfs): a malloc this big per file would be an mmap + munmap. */
-	c.w_cap = c.end_lblk - c.meta_lblk < WRITE_BATCH ? c.end_lblk - c.meta_lblk : WRITE_BATCH;
-	/* aligned_alloc() wants a multiple of the alignment (1 KiB blocks). */
-	c.wbuf = aligned_alloc(4096, (size_t)ext4_round_up(c.w_cap * f.bs, 4096));
-	if (!c.wbuf) {
-		mbv_e4_fail(&f, err, "out of memory");
-		goto out;
-	}
-	if (!fs->block_map && (r = ext2fs_read_block_bitmap(fs))) {
-		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot read the block bitmap: %s",
-				mbv_e4_strerror(r));
-		goto out;
-	}
-	/* Blocks are chosen before anything is written: no space leaves the image as it was. */
-	err = reserve_blocks(&c);
-	if (err)
-		goto out;
-	/* From here on libext2fs allocates (extent tree blocks) only from the blocks set aside. */
-	mbv_e4_pool_hook(&c.pool, !c.batch);
-
-	/* From here on the image changes.  Like the kernel, drop blocks past EOF first. */
-	data_blocks = (f.size + f.bs - 1) >> f.blkbits;
-	if (f.n_ext && f.ext[f.n_ext - 1].lblk + f.ext[f.n_ext - 1].len > data_blocks) {
-		r = ext2fs_punch(fs, ino, (struct ext2_inode *)&f.inode, NULL, data_blocks,
-				 EXT4_MAX_LBLK_END - 1);
-		if (r) {
-			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot remove blocks past EOF: %s",
-					mbv_e4_strerror(r));
-			goto out;
-		}
-		err = mbv_e4_file_load_extents(&f);
-		if (err)
-			goto out;
-	}
-
-	/* Data in, tree blocks straight to their new blocks. */
-	memset(&tp, 0, sizeof(tp));
-	tp.version = 1;
-	tp.hash_algorithm = alg;
-	tp.block_size = bs;
-	tp.salt_size = params->salt_size;
-	tp.salt = params->salt;
-	tp.file_size = f.size;
-	tp.tree_block = put_tree_block;
-	tp.ctx = &c;
-	if (params->prehashed)
-		err = put_prehashed_tree(&c, pre_tree, pre_size, bs);
-	else
-		err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &f,
-					    &result);
-	if (err && !f.reported)
-		mbv_e4_fail(&f, err, "building the Merkle tree failed: %s", strerror(-err));
 	if (!err)
-		err = flush_partials(&c);
-	if (!err)
-		err = write_descriptor(&c, result.descriptor, params);
-	if (!err)
-		err = flush_writes(&c);
-	if (!err)
-		err = zero_eof_tail(&f);
-	if (!err && (r = order_point_io(&c)))
-		err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot flush the image: %s", mbv_e4_strerror(r));
-	if (err)
-		goto out;
-
-	if (!ext2fs_has_feature_verity(fs->super)) {
-		/* --set-feature: on disk before any inode can carry the flag. */
-		ext2fs_set_feature_verity(fs->super);
-		ext2fs_mark_super_dirty(fs);
-		r = order_point(&c);
-		if (r) {
-			err = mbv_e4_fail(&f, mbv_e4_errno(r), "cannot set the verity feature: %s",
-					  mbv_e4_strerror(r));
-			goto out;
-		}
+		err = mbv_e4_quota_find(&f, &quota);
+	if (!err && !(params->flags & MBV_EXT4_ENABLE_CHECK_ONLY)) {
+		iblocks_before = ext2fs_get_stat_i_blocks(fs, (struct ext2_inode *)&f.inode);
+		wrote = true;
+		/*
+		 * libext2fs rewrites only the superblock bytes that changed, in
+		 * several writes: a kill between them leaves a checksum e2fsck
+		 * -p cannot get past.  Without its copy of the superblock as
+		 * read, it writes the block whole (the header says so).
+		 */
+		ext2fs_free_mem(&fs->orig_super);
+		err = write_enable(&c, params, &pl);
+		if (!err && res)
+			*res = pl.result;
 	}
-	err = commit_blocks(&c);
-	if (err)
-		goto out;
-	if (res)
-		*res = result;
-	err = 0;
-out:
 	free_ctx(&c);
-out_file:
 	/*
 	 * Last, after the inode write: a kill before this leaves the usage
 	 * short by the new blocks, which e2fsck -p puts right.  After a failure
