@@ -74,6 +74,8 @@ static inline void mbv_hash_buffered_update(uint8_t *buf, size_t *buflen, size_t
 }
 
 void mbv_sha256_init(struct mbv_sha256_state *st);
+/* SHA-256's round constants (lib/sha256.c), 16-byte aligned. */
+extern const uint32_t mbv_sha256_k[64];
 void mbv_sha256_blocks_generic(uint32_t h[8], const uint8_t *p, size_t nblocks);
 /* Expand w[0..15] of a block to its 64-word schedule, each word plus K[t]. */
 void mbv_sha256_schedule_wk(uint32_t w[64]);
@@ -91,6 +93,8 @@ void mbv_sha256_finish_generic(const struct mbv_sha256_state *st,
 size_t mbv_sha256_pad(uint8_t block[128], size_t tail, uint64_t total);
 
 void mbv_sha512_init(struct mbv_sha512_state *st);
+/* SHA-512's round constants (lib/sha512.c), 16-byte aligned. */
+extern const uint64_t mbv_sha512_k[80];
 void mbv_sha512_blocks_generic(uint64_t h[8], const uint8_t *p, size_t nblocks);
 /* Expand w[0..15] of a block to its 80-word schedule, each word plus K[t]. */
 void mbv_sha512_schedule_wk(uint64_t w[80]);

@@ -5,7 +5,8 @@
 #include "hash.h"
 #include "endian_util.h"
 
-static const uint32_t K[64] = {
+/* The round constants (FIPS 180-4), shared with the ARMv8 kernels. */
+const uint32_t mbv_sha256_k[64] __attribute__((aligned(16))) = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
 	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
 	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
@@ -45,7 +46,7 @@ void mbv_sha256_schedule_wk(uint32_t w[64])
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
 	for (i = 0; i < 64; i++)
-		w[i] += K[i];
+		w[i] += mbv_sha256_k[i];
 }
 
 void mbv_sha256_blocks_generic(uint32_t h[8], const uint8_t *p, size_t nblocks)

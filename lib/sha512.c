@@ -5,7 +5,8 @@
 #include "hash.h"
 #include "endian_util.h"
 
-static const uint64_t K[80] = {
+/* The round constants (FIPS 180-4), shared with the ARMv8 kernels. */
+const uint64_t mbv_sha512_k[80] __attribute__((aligned(16))) = {
 	0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
 	0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL, 0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL,
 	0xd807aa98a3030242ULL, 0x12835b0145706fbeULL, 0x243185be4ee4b28cULL, 0x550c7dc3d5ffb4e2ULL,
@@ -62,7 +63,7 @@ void mbv_sha512_schedule_wk(uint64_t w[80])
 
 	schedule(w);
 	for (i = 0; i < 80; i++)
-		w[i] += K[i];
+		w[i] += mbv_sha512_k[i];
 }
 
 void mbv_sha512_blocks_generic(uint64_t h[8], const uint8_t *p, size_t nblocks)
@@ -78,7 +79,7 @@ void mbv_sha512_blocks_generic(uint64_t h[8], const uint8_t *p, size_t nblocks)
 		e = h[4]; f = h[5]; g = h[6]; hh = h[7];
 		for (i = 0; i < 80; i++) {
 			uint64_t t1 = hh + (ror64(e, 14) ^ ror64(e, 18) ^ ror64(e, 41)) +
-				      ((e & f) ^ (~e & g)) + K[i] + w[i];
+				      ((e & f) ^ (~e & g)) + mbv_sha512_k[i] + w[i];
 			uint64_t t2 = (ror64(a, 28) ^ ror64(a, 34) ^ ror64(a, 39)) +
 				      ((a & b) ^ (a & c) ^ (b & c));
 			hh = g; g = f; f = e; e = d + t1;

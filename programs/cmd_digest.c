@@ -180,9 +180,7 @@ int cmd_digest(int argc, char **argv)
 	tree_options_init(&t);
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_HASH_ALG:
-		case OPT_BLOCK_SIZE:
-		case OPT_SALT:
+		CASE_TREE_OPTIONS:
 			if (!parse_tree_option(&t, opt, optarg))
 				return 2;
 			break;

@@ -479,9 +479,7 @@ static int mkfs(struct mkfs_options *o, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "d:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': o->dir = optarg; break;
-		case OPT_HASH_ALG:
-		case OPT_BLOCK_SIZE:
-		case OPT_SALT:
+		CASE_TREE_OPTIONS:
 			if (!parse_tree_option(&o->tree, opt, optarg))
 				return 2;
 			break;

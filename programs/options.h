@@ -40,6 +40,9 @@ enum {
 	{ "hash-alg", required_argument, NULL, OPT_HASH_ALG }, \
 	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE }, \
 	{ "salt", required_argument, NULL, OPT_SALT }
+/* Their cases, handled by parse_tree_option(). */
+#define CASE_TREE_OPTIONS \
+	case OPT_HASH_ALG: case OPT_BLOCK_SIZE: case OPT_SALT
 
 /*
  * A salt longer than fs-verity's 32 bytes is held too: as with fsverity,
