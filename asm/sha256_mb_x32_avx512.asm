@@ -60,6 +60,19 @@ QCANON
 
 ; Round of group %1 after h += W + K.  The plain form (fewest ops): with
 ; two groups in flight the pipes, not the latency, are the limit.
+;
+; Op count (zmm ALU ops per group): a round is 17, 2 adds of K and W
+; (ROUND_W), Ch + S1 and Maj + S0 at 7 each, d + T1; SCHED is 11 ALU ops
+; (plus a load and a store) in 48 of the 64 rounds: 25.25 a round.  A
+; block adds 80 shuffles and 8 feed-forward adds: 1704 ops per 64 bytes of
+; 16 lanes, the constant block 64 * 17 + 8 = 1096; a 4 KiB unit is 64
+; blocks + the constant one: 110152 ops per 64 KiB of a group.  Floor on
+; the Intel Xeon measured (Golden Cove class, two 512-bit ports): 0.840
+; cycles/byte (4 KiB units, hot).  Measured there (bench_hash, 2026-12-03,
+; best of 5 and of 7 rounds): 0.91 to 0.95, 88-92% of it and no faster
+; than x16 (0.91): the ops are not the limit but the memory side, 32 lanes
+; 4 KiB apart sharing 12-way L1 sets (likely evicting prefetched lines)
+; and W through the stack.  On Zen 5 the issue estimate is half, near 0.42.
 %macro ROUND_BODY 1
 	SHA256_Z_ADD_CH_S1 H%1, E%1, F%1, G%1, T(%1, 0), T(%1, 1), T(%1, 2)	; T1
 	vpaddd	D%1, D%1, H%1			; e'

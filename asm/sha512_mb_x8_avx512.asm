@@ -6,15 +6,8 @@
 ; and vpternlogq the 3-input XORs, Ch and Maj.  The constant padding block
 ; needs no schedule: its W + K come broadcast from memory.
 ;
-; Cost: a round is 17 vector ops (2 adds of W and K, Ch + S1 and Maj + S0
-; at 7 each, d + T1), the schedule 11 more for 64 of the 80 rounds: 25.8
-; per round.  On a core that runs two 512-bit ops per cycle (Intel: ports 0
-; and 5) that is 12.9 cycles a round, 80 * 12.9 / 1024 = 1.01 cycles/byte;
-; the latency of a round (about 5 ops deep) is far below that, so a second
-; interleaved group of lanes would not help there (SHA-256's x32 gains
-; nothing over x16 on that core either).  Measured there (bench_hash, Xeon
-; under KVM, 2026-12-03): 1.10 cycles/byte hot, 4.6x OpenSSL's SHA512().
-; A core with four 512-bit pipes (Zen 5) should come near half that.
+; The op count per round and the cycles/byte it implies are beside
+; ROUND_BODY below.
 
 %include "sha512_common.inc"
 
@@ -34,6 +27,26 @@ SHA512_CANON zmm		; a..h in zmm0-zmm7
 ; The part of a round after h += W + K, in the fewest ops (the pipes, not
 ; the latency, are the limit): T1 = h + Ch + S1(e); e' = d + T1;
 ; a' = T1 + Maj + S0(a).
+;
+; Op count (zmm ops; the register copy in each Ch/Maj is renamed away: the
+; kernel is no faster with it deleted): a round is 17, 2 adds of K and W
+; (ROUND_W), Ch + S1 and Maj + S0 at 7 each, d + T1; SCHED is 11 (s0, s1
+; at 4, 3 adds) in 64 of the 80 rounds: 25.8 a round.  A block adds 64
+; shuffles (16 vpshufb, 48 transposing) and 8 feed-forward adds: 2136 ops
+; per 128 bytes of 8 lanes; the constant block is 80 * 17 + 8 = 1368.
+; 4 KiB units are 32 blocks + the constant one: 69720 ops per 32 KiB.
+; Floor on the Intel Xeon this was measured on (Golden Cove class, CPUID
+; 6/167 under KVM): 512-bit ops issue on 2 ports (p0, p5; the rotates
+; and shifts, 10.8 a round, on p0 only, which leaves room), so 34860
+; cycles per 32 KiB = 1.064 cycles/byte (4 KiB units, hot).  Measured
+; there (bench_hash, 2026-12-03, best of 7 and of 5 rounds): 1.06 to 1.09
+; cycles/byte hot, at that floor, so fewer ops, not more overlap, is the
+; only way on (5.1x OpenSSL's 5.4; 6x would need 0.9, 15% fewer ops); the
+; round's latency (about 5 ops on the e chain) hides inside its 12.9
+; cycles of issue.  So no 16-lane kernel: it saves no op, puts its W on
+; the stack, and reads 16 lanes 4 KiB apart into 12-way L1 sets (SHA-256
+; x32 runs 0.96x x16 there for the same reasons).  Zen 5 (four 512-bit
+; pipes) halves the issue floor: there the latency may matter.
 %macro ROUND_BODY 0
 	SHA512_Z_ADD_CH_S1 H, E, F, G, T0, T1, T2	; T1
 	vpaddq	D, D, H					; e'
