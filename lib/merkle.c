@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Streaming fs-verity Merkle tree builder: data in, tree blocks and descriptor out. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,8 @@ struct mbv_tree_builder {
 	uint32_t flags;
 	int (*tree_block)(void *ctx, const void *block, size_t size, uint64_t offset);
 	void *ctx;
+	mbv_error_fn error;
+	void *error_ctx;
 	uint8_t salt[MBV_MAX_SALT_SIZE];
 	uint32_t salt_size;
 
@@ -169,18 +173,110 @@ void mbv_descriptor_digest(uint32_t alg, const uint8_t *desc, size_t len,
 		mbv_sha512(desc, len, out);
 }
 
+/* ---- the one check of tree parameters ------------------------------------ */
+
+int mbv_tree_report(mbv_error_fn error, void *error_ctx, int err, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!error)
+		return err;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error(error_ctx, msg);
+	return err;
+}
+
+int mbv_reserved_check(const uint64_t *words, size_t n, const char *what,
+		       mbv_error_fn error, void *error_ctx)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (words[i])
+			return mbv_tree_report(error, error_ctx, -EINVAL,
+					       "%s[%zu] is reserved and must be zero", what, i);
+	return 0;
+}
+
+int mbv_tree_spec_check(const struct mbv_tree_spec *spec, struct mbv_tree_spec *resolved,
+			mbv_error_fn error, void *error_ctx)
+{
+	uint32_t alg = spec->hash_algorithm ? spec->hash_algorithm : MBV_HASH_ALG_SHA256;
+	uint32_t bs = spec->block_size ? spec->block_size : 4096;
+	unsigned int ds = mbv_hash_digest_size(alg);
+	int err;
+
+	if (spec->reserved0)
+		return mbv_tree_report(error, error_ctx, -EINVAL,
+				       "spec.reserved0 is reserved and must be zero");
+	err = mbv_reserved_check(spec->reserved, sizeof(spec->reserved) / sizeof(spec->reserved[0]),
+				 "spec.reserved", error, error_ctx);
+	if (err)
+		return err;
+	if (!ds)
+		return mbv_tree_report(error, error_ctx, -EINVAL, "unknown hash algorithm %u", alg);
+	if (bs & (bs - 1))
+		return mbv_tree_report(error, error_ctx, -EINVAL,
+				       "block size %u is not a power of two", bs);
+	if (bs > (1u << MBV_MAX_BLOCK_SIZE_LOG2))
+		return mbv_tree_report(error, error_ctx, -EINVAL, "block size %u is over %u", bs,
+				       1u << MBV_MAX_BLOCK_SIZE_LOG2);
+	/* A tree block must hold two hashes, or the tree never narrows (fsverity-utils too). */
+	if (bs < 2 * ds)
+		return mbv_tree_report(error, error_ctx, -EINVAL,
+				       "block size %u is under twice the %s digest (%u)", bs,
+				       mbv_hash_alg_name(alg), 2 * ds);
+	if (spec->salt_size > MBV_MAX_SALT_SIZE)
+		return mbv_tree_report(error, error_ctx, -EINVAL, "salt of %u bytes is over %d",
+				       spec->salt_size, MBV_MAX_SALT_SIZE);
+	if (spec->salt_size && !spec->salt)
+		return mbv_tree_report(error, error_ctx, -EINVAL,
+				       "salt size %u without a salt", spec->salt_size);
+	if (resolved) {
+		*resolved = *spec;
+		resolved->hash_algorithm = alg;
+		resolved->block_size = bs;
+		if (!spec->salt_size)
+			resolved->salt = NULL;
+	}
+	return 0;
+}
+
+int mbv_tree_params_check(const struct mbv_tree_params *params, struct mbv_tree_spec *resolved,
+			  mbv_error_fn error, void *error_ctx)
+{
+	int err;
+
+	if (params->version != MBV_TREE_PARAMS_VERSION)
+		return mbv_tree_report(error, error_ctx, -EINVAL,
+				       "unsupported tree parameter version %u (this library takes %d)",
+				       params->version, MBV_TREE_PARAMS_VERSION);
+	if (params->reserved0)
+		return mbv_tree_report(error, error_ctx, -EINVAL,
+				       "reserved0 is reserved and must be zero");
+	err = mbv_reserved_check(params->reserved,
+				 sizeof(params->reserved) / sizeof(params->reserved[0]),
+				 "reserved", error, error_ctx);
+	return err ? err : mbv_tree_spec_check(&params->spec, resolved, error, error_ctx);
+}
+
 /* ---- geometry -------------------------------------------------------------- */
 
 int mbv_check_tree_params(uint32_t alg, uint32_t block_size, uint32_t salt_size)
 {
-	unsigned int ds = mbv_hash_digest_size(alg);
+	static const uint8_t salt[MBV_MAX_SALT_SIZE];
+	struct mbv_tree_spec spec = {
+		.hash_algorithm = alg, .block_size = block_size,
+		.salt_size = salt_size, .salt = salt,
+	};
 
-	if (!ds || salt_size > MBV_MAX_SALT_SIZE)
+	/* Resolved values only: 0 is not a default here. */
+	if (!alg || !block_size)
 		return -EINVAL;
-	if (block_size & (block_size - 1) || block_size < 2 * ds ||
-	    block_size > (1u << MBV_MAX_BLOCK_SIZE_LOG2))
-		return -EINVAL;
-	return 0;
+	return mbv_tree_spec_check(&spec, NULL, NULL, NULL);
 }
 
 int mbv_tree_geometry(uint32_t alg, uint32_t block_size, uint64_t file_size,
@@ -214,12 +310,18 @@ int mbv_tree_geometry(uint32_t alg, uint32_t block_size, uint64_t file_size,
 	return 0;
 }
 
-int mbv_tree_size(uint32_t alg, uint32_t block_size, uint64_t file_size,
-		  uint64_t *size)
+int mbv_tree_size(const struct mbv_tree_spec *spec, uint64_t file_size,
+		  uint64_t *size, mbv_error_fn error, void *error_ctx)
 {
+	struct mbv_tree_spec r;
 	struct mbv_tree_geometry g;
-	int err = mbv_tree_geometry(alg, block_size, file_size, &g);
+	int err = mbv_tree_spec_check(spec, &r, error, error_ctx);
 
+	if (!err)
+		err = mbv_tree_geometry(r.hash_algorithm, r.block_size, file_size, &g);
+	if (err == -EFBIG)
+		mbv_tree_report(error, error_ctx, err, "a file of %llu bytes needs over %d tree levels",
+				(unsigned long long)file_size, MBV_MAX_LEVELS);
 	if (!err)
 		*size = g.tree_size;
 	return err;
@@ -311,40 +413,50 @@ static int hash_data_blocks(struct mbv_tree_builder *b, const uint8_t *p, size_t
 }
 
 int mbv_tree_new(const struct mbv_tree_params *params,
-		 struct mbv_tree_builder **out)
+		 struct mbv_tree_builder **out,
+		 mbv_error_fn error, void *error_ctx)
+{
+	return mbv_tree_new_flags(params, 0, out, error, error_ctx);
+}
+
+int mbv_tree_new_flags(const struct mbv_tree_params *params, uint32_t flags,
+		       struct mbv_tree_builder **out,
+		       mbv_error_fn error, void *error_ctx)
 {
 	struct mbv_tree_builder *b;
-	uint32_t alg = params->hash_algorithm ? params->hash_algorithm : MBV_HASH_ALG_SHA256;
-	uint32_t bs = params->block_size ? params->block_size : 4096;
+	struct mbv_tree_spec spec;
+	uint32_t alg, bs;
 	size_t i;
 	int err;
 
 	*out = NULL;
-	if (params->version != 1 || params->reserved1 ||
-	    (params->salt_size && !params->salt) ||
-	    (params->flags & ~MBV_TREE_FLAG_STACK_DIGESTS))
-		return -EINVAL;
-	for (i = 0; i < sizeof(params->reserved) / sizeof(params->reserved[0]); i++)
-		if (params->reserved[i])
-			return -EINVAL;
-	err = mbv_check_tree_params(alg, bs, params->salt_size);
+	err = mbv_tree_params_check(params, &spec, error, error_ctx);
 	if (err)
 		return err;
+	if (flags & ~MBV_TREE_FLAG_STACK_DIGESTS)
+		return -EINVAL;
+	alg = spec.hash_algorithm;
+	bs = spec.block_size;
 
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->block_size = bs;
 	b->file_size = params->file_size;
-	b->flags = params->flags;
+	b->flags = flags;
 	b->tree_block = params->tree_block;
 	b->ctx = params->ctx;
-	b->salt_size = params->salt_size;
-	if (params->salt_size)
-		memcpy(b->salt, params->salt, params->salt_size);
+	b->error = error;
+	b->error_ctx = error_ctx;
+	b->salt_size = spec.salt_size;
+	if (spec.salt_size)
+		memcpy(b->salt, spec.salt, spec.salt_size);
 	err = mbv_tree_hash_init(&b->th, alg, b->salt, b->salt_size);
 	if (!err)
 		err = mbv_tree_geometry(alg, bs, params->file_size, &b->geo);
+	if (err == -EFBIG)
+		mbv_tree_report(error, error_ctx, err, "a file of %llu bytes needs over %d tree levels",
+				(unsigned long long)params->file_size, MBV_MAX_LEVELS);
 	if (err)
 		goto fail;
 
@@ -397,7 +509,9 @@ int mbv_tree_update(struct mbv_tree_builder *b, const void *data, size_t len)
 	int err;
 
 	if (len > b->file_size - b->fed)
-		return -EINVAL;
+		return mbv_tree_report(b->error, b->error_ctx, -EINVAL,
+				       "%zu bytes fed past the file size %llu", len,
+				       (unsigned long long)b->file_size);
 	b->fed += len;
 	if (b->partial_len) {
 		size_t k = bs - b->partial_len;
@@ -450,7 +564,9 @@ int mbv_tree_finish(struct mbv_tree_builder *b, struct mbv_tree_result *res)
 	int err;
 
 	if (b->fed != b->file_size)
-		return -EINVAL;
+		return mbv_tree_report(b->error, b->error_ctx, -EINVAL,
+				       "finished after %llu bytes of a %llu-byte file",
+				       (unsigned long long)b->fed, (unsigned long long)b->file_size);
 	if (b->partial_len) {
 		memset(b->partial + b->partial_len, 0, bs - b->partial_len);
 		err = hash_data_blocks(b, b->partial, 1);
@@ -490,14 +606,15 @@ int mbv_tree_finish(struct mbv_tree_builder *b, struct mbv_tree_result *res)
 }
 
 int mbv_compute_tree(const struct mbv_tree_params *params, mbv_read_fn read,
-		     void *read_ctx, struct mbv_tree_result *res)
+		     void *read_ctx, struct mbv_tree_result *res,
+		     mbv_error_fn error, void *error_ctx)
 {
 	struct mbv_tree_builder *b;
 	uint64_t left = params->file_size;
 	uint8_t *buf = NULL;
 	int err;
 
-	err = mbv_tree_new(params, &b);
+	err = mbv_tree_new(params, &b, error, error_ctx);
 	if (err)
 		return err;
 	if (left) {

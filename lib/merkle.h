@@ -12,6 +12,21 @@
 /* White-box tests only: behave as if the per-builder digest array could not be allocated. */
 #define MBV_TREE_FLAG_STACK_DIGESTS	(1u << 0)
 
+/* mbv_tree_new() with MBV_TREE_FLAG_* (white-box tests); the public one passes 0. */
+int mbv_tree_new_flags(const struct mbv_tree_params *params, uint32_t flags,
+		       struct mbv_tree_builder **out,
+		       mbv_error_fn error, void *error_ctx);
+
+/* Format one line to @error (if any) and return @err. */
+int mbv_tree_report(mbv_error_fn error, void *error_ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* -EINVAL, told to @error naming "@what[i]", unless all @n words are zero. */
+int mbv_reserved_check(const uint64_t *words, size_t n, const char *what,
+		       mbv_error_fn error, void *error_ctx);
+/* Version, reserved fields, then mbv_tree_spec_check() of @params->spec. */
+int mbv_tree_params_check(const struct mbv_tree_params *params, struct mbv_tree_spec *resolved,
+			  mbv_error_fn error, void *error_ctx);
+
 /* 2^64 bytes in 64-byte blocks with 2 hashes each cannot need more. */
 #define MBV_MAX_LEVELS 64
 
@@ -58,6 +73,7 @@ struct mbv_tree_geometry {
 	uint64_t tree_size;
 };
 
+/* mbv_tree_spec_check() of resolved values (no defaults), silent. */
 int mbv_check_tree_params(uint32_t alg, uint32_t block_size, uint32_t salt_size);
 int mbv_tree_geometry(uint32_t alg, uint32_t block_size, uint64_t file_size,
 		      struct mbv_tree_geometry *g);

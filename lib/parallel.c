@@ -288,14 +288,15 @@ static void report_progress(const struct mbv_pool *pool, uint64_t bytes)
 
 /* The caller-only path: sequential reads into one buffer. */
 static int compute_serial(const struct mbv_pool *pool, const struct mbv_tree_params *params,
-			  mbv_pread_fn pread, void *read_ctx, struct mbv_tree_result *res)
+			  mbv_pread_fn pread, void *read_ctx, struct mbv_tree_result *res,
+			  mbv_error_fn error, void *error_ctx)
 {
 	struct mbv_tree_builder *b;
 	uint64_t off = 0;
 	uint8_t *buf = NULL;
 	int err;
 
-	err = mbv_tree_new(params, &b);
+	err = mbv_tree_new(params, &b, error, error_ctx);
 	if (err)
 		return err;
 	if (params->file_size) {
@@ -352,23 +353,28 @@ static int size_buffers(struct mbv_pool *pool, size_t bytes)
 int mbv_pool_compute_tree(struct mbv_pool *pool,
 			  const struct mbv_tree_params *params,
 			  mbv_pread_fn pread, void *read_ctx,
-			  struct mbv_tree_result *res)
+			  struct mbv_tree_result *res,
+			  mbv_error_fn error, void *error_ctx)
 {
 	struct mbv_tree_builder *b;
+	struct mbv_tree_spec spec;
 	struct job j = { 0 };
 	size_t digest_bytes, i;
 	uint32_t bs;
 	int err;
 
-	bs = params->block_size ? params->block_size : 4096;
+	err = mbv_tree_params_check(params, &spec, error, error_ctx);
+	if (err)
+		return err;
+	bs = spec.block_size;
 	j.chunk_bytes = CHUNK_BYTES / bs * bs;
 	if (j.chunk_bytes == 0)
 		j.chunk_bytes = bs;
 	/* Small files, or no workers: not worth a hand-off. */
 	if (!pool || pool->nthreads < 2 || params->file_size <= j.chunk_bytes)
-		return compute_serial(pool, params, pread, read_ctx, res);
+		return compute_serial(pool, params, pread, read_ctx, res, error, error_ctx);
 
-	err = mbv_tree_new(params, &b);
+	err = mbv_tree_new(params, &b, error, error_ctx);
 	if (err)
 		return err;
 	err = size_buffers(pool, j.chunk_bytes);

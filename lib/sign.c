@@ -148,7 +148,7 @@ void mbv_signer_free(struct mbv_signer *s)
 }
 
 /* Documented in mbverity.h. */
-int mbv_signer_new_spec(const struct mbv_key_spec *spec, const char *cert_path,
+static int signer_new_spec_buf(const struct mbv_key_spec *spec, const char *cert_path,
 			struct mbv_signer **out, char *errbuf, size_t errbuf_size)
 {
 	struct errout e = { errbuf, errbuf_size };
@@ -210,7 +210,7 @@ fail:
 }
 
 /* Documented in mbverity.h. */
-int mbv_signer_new(const char *key_path, const char *cert_path,
+static int signer_new_buf(const char *key_path, const char *cert_path,
 		   struct mbv_signer **out, char *errbuf, size_t errbuf_size)
 {
 	struct mbv_key_spec spec = { .version = MBV_KEY_SPEC_VERSION, .key = key_path };
@@ -225,11 +225,11 @@ int mbv_signer_new(const char *key_path, const char *cert_path,
 		set_error(&e, "missing argument to mbv_signer_new");
 		return -EINVAL;
 	}
-	return mbv_signer_new_spec(&spec, cert_path, out, errbuf, errbuf_size);
+	return signer_new_spec_buf(&spec, cert_path, out, errbuf, errbuf_size);
 }
 
 /* Documented in mbverity.h. */
-int mbv_signer_sign(const struct mbv_signer *s, uint32_t hash_algorithm,
+static int signer_sign_buf(const struct mbv_signer *s, uint32_t hash_algorithm,
 		    const uint8_t *digest, uint8_t **sig, size_t *sig_size,
 		    char *errbuf, size_t errbuf_size)
 {
@@ -315,7 +315,7 @@ out:
  * Documented in mbverity.h.  The arguments are checked before any file is
  * read, so a bad algorithm is -EINVAL whatever the files are.
  */
-int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
+static int sign_digest_buf(uint32_t hash_algorithm, const uint8_t *digest,
 		    const char *key_path, const char *cert_path,
 		    uint8_t **sig, size_t *sig_size,
 		    char *errbuf, size_t errbuf_size)
@@ -336,10 +336,10 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 		set_error(&e, "unknown hash algorithm %u", hash_algorithm);
 		return -EINVAL;
 	}
-	err = mbv_signer_new(key_path, cert_path, &s, errbuf, errbuf_size);
+	err = signer_new_buf(key_path, cert_path, &s, errbuf, errbuf_size);
 	if (err)
 		return err;
-	err = mbv_signer_sign(s, hash_algorithm, digest, sig, sig_size,
+	err = signer_sign_buf(s, hash_algorithm, digest, sig, sig_size,
 			      errbuf, errbuf_size);
 	mbv_signer_free(s);
 	return err;
@@ -1146,7 +1146,7 @@ static int parse_signed_data(struct sig_parse *c, struct der *d, struct errout *
 }
 
 /* Documented in mbverity.h. */
-int mbv_parse_signature(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_size,
+static int parse_signature_buf(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_size,
 			char *errbuf, size_t errbuf_size)
 {
 	struct errout e = { errbuf, errbuf_size };
@@ -1347,7 +1347,7 @@ static int load_verifier(const char *cert_path, struct mbv_sig_verifier **out,
 }
 
 /* Documented in mbverity.h. */
-int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
+static int sig_verifier_new_buf(const char *cert_path, struct mbv_sig_verifier **out,
 			 char *errbuf, size_t errbuf_size)
 {
 	struct errout e = { errbuf, errbuf_size };
@@ -1393,7 +1393,7 @@ fail:
 }
 
 /* Documented in mbverity.h. */
-int mbv_sig_verifier_check(const struct mbv_sig_verifier *v,
+static int sig_verifier_check_buf(const struct mbv_sig_verifier *v,
 			   uint32_t hash_algorithm, const uint8_t *digest,
 			   const uint8_t *sig, size_t sig_size,
 			   char *errbuf, size_t errbuf_size)
@@ -1412,7 +1412,7 @@ int mbv_sig_verifier_check(const struct mbv_sig_verifier *v,
 	if (n < 0)
 		return n;
 	/* First what the kernel refuses before it looks for a key. */
-	err = mbv_parse_signature(hash_algorithm, sig, sig_size, errbuf, errbuf_size);
+	err = parse_signature_buf(hash_algorithm, sig, sig_size, errbuf, errbuf_size);
 	if (err)
 		return err;
 	ERR_clear_error();
@@ -1440,7 +1440,7 @@ out:
  * check: as this function always has, it reports a key neither RSA nor EC
  * (-ENOPKG) only when a signer is the certificate, and -ENOKEY otherwise.
  */
-int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
+static int verify_signature_buf(uint32_t hash_algorithm, const uint8_t *digest,
 			 const uint8_t *sig, size_t sig_size,
 			 const char *cert_path, char *errbuf, size_t errbuf_size)
 {
@@ -1461,8 +1461,96 @@ int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
 		ERR_clear_error();
 		return err;
 	}
-	err = mbv_sig_verifier_check(v, hash_algorithm, digest, sig, sig_size,
+	err = sig_verifier_check_buf(v, hash_algorithm, digest, sig, sig_size,
 				     errbuf, errbuf_size);
 	mbv_sig_verifier_free(v);
 	return err;
+}
+
+/* ---- the public entry points: the reason goes to the caller's callback ---- */
+
+/* Tell @error the reason of a failed call, once; a reason-less failure gets strerror. */
+static int tell(int err, const char *why, mbv_error_fn error, void *error_ctx)
+{
+	if (err && error)
+		error(error_ctx, why[0] ? why : strerror(-err));
+	return err;
+}
+
+int mbv_signer_new(const char *key_path, const char *cert_path,
+		   struct mbv_signer **out, mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(signer_new_buf(key_path, cert_path, out, why, sizeof(why)), why,
+		    error, error_ctx);
+}
+
+int mbv_signer_new_spec(const struct mbv_key_spec *spec, const char *cert_path,
+			struct mbv_signer **out, mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(signer_new_spec_buf(spec, cert_path, out, why, sizeof(why)), why,
+		    error, error_ctx);
+}
+
+int mbv_signer_sign(const struct mbv_signer *s, uint32_t hash_algorithm,
+		    const uint8_t *digest, uint8_t **sig, size_t *sig_size,
+		    mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(signer_sign_buf(s, hash_algorithm, digest, sig, sig_size, why, sizeof(why)),
+		    why, error, error_ctx);
+}
+
+int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
+		    const char *key_path, const char *cert_path,
+		    uint8_t **sig, size_t *sig_size,
+		    mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(sign_digest_buf(hash_algorithm, digest, key_path, cert_path, sig, sig_size,
+				    why, sizeof(why)), why, error, error_ctx);
+}
+
+int mbv_parse_signature(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_size,
+			mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(parse_signature_buf(hash_algorithm, sig, sig_size, why, sizeof(why)), why,
+		    error, error_ctx);
+}
+
+int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
+			 const uint8_t *sig, size_t sig_size,
+			 const char *cert_path, mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(verify_signature_buf(hash_algorithm, digest, sig, sig_size, cert_path,
+					 why, sizeof(why)), why, error, error_ctx);
+}
+
+int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
+			 mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(sig_verifier_new_buf(cert_path, out, why, sizeof(why)), why,
+		    error, error_ctx);
+}
+
+int mbv_sig_verifier_check(const struct mbv_sig_verifier *v,
+			   uint32_t hash_algorithm, const uint8_t *digest,
+			   const uint8_t *sig, size_t sig_size,
+			   mbv_error_fn error, void *error_ctx)
+{
+	char why[MBV_SIG_ERRBUF_SIZE];
+
+	return tell(sig_verifier_check_buf(v, hash_algorithm, digest, sig, sig_size,
+					   why, sizeof(why)), why, error, error_ctx);
 }

@@ -453,9 +453,17 @@ int mbv_key_load(const struct mbv_key_spec *spec, struct mbv_loaded_key *k,
 	int err;
 
 	memset(k, 0, sizeof(*k));
-	if (!spec || spec->version != MBV_KEY_SPEC_VERSION || spec->reserved0 ||
-	    !zero(spec->reserved, sizeof(spec->reserved)) ||
-	    !spec->key == !spec->pkcs11_engine ||
+	if (spec && spec->version != MBV_KEY_SPEC_VERSION) {
+		mbv_sig_set_error(e, "bad key spec: version %u, this library takes %d",
+				  spec->version, MBV_KEY_SPEC_VERSION);
+		return -EINVAL;
+	}
+	if (spec && (spec->reserved0 || !zero(spec->reserved, sizeof(spec->reserved)))) {
+		mbv_sig_set_error(e, "bad key spec: %s is reserved and must be zero",
+				  spec->reserved0 ? "reserved0" : "reserved[]");
+		return -EINVAL;
+	}
+	if (!spec || !spec->key == !spec->pkcs11_engine ||
 	    (spec->pkcs11_keyid && !spec->pkcs11_engine)) {
 		mbv_sig_set_error(e, "bad key spec: give a key, or a PKCS#11 engine");
 		return -EINVAL;

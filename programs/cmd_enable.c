@@ -70,7 +70,7 @@ static int check_signature_first(struct struct_ext2_filsys *fs, const char *imag
 	if (hash_first(fs, image_fd, p, ino, m, "to check the signature", d, &res) != 0)
 		return 1;
 	if (mbv_sig_verifier_check(v, res.hash_algorithm, res.digest, p->signature,
-				   p->sig_size, why, sizeof(why)) != 0) {
+				   p->sig_size, keep_reason, why) != 0) {
 		snprintf(msg, sizeof(msg), "signature file '%s' refused: %s", sig_path, why);
 		image_error(m, msg);
 		return 1;
@@ -204,13 +204,13 @@ int cmd_enable(int argc, char **argv)
 			goto out;
 		}
 		/* What the kernel would refuse at every open is refused before the image is opened. */
-		err = mbv_parse_signature(t.hash_alg, sig, sig_size, why, sizeof(why));
+		err = mbv_parse_signature(t.hash_alg, sig, sig_size, keep_reason, why);
 		if (err) {
 			error_msg("%s: %s: signature file '%s' refused: %s", image, paths[0],
 				  sig_path, why);
 			goto out;
 		}
-		if (cert && mbv_sig_verifier_new(cert, &verifier, why, sizeof(why)) != 0) {
+		if (cert && mbv_sig_verifier_new(cert, &verifier, keep_reason, why) != 0) {
 			error_msg("%s", why);
 			goto out;
 		}
@@ -235,11 +235,8 @@ int cmd_enable(int argc, char **argv)
 	image_fd = open(image, O_RDONLY | O_CLOEXEC);
 
 	memset(&p, 0, sizeof(p));
-	p.version = 1;
-	p.hash_algorithm = t.hash_alg;
-	p.block_size = t.block_size;
-	p.salt_size = t.salt_size;
-	p.salt = t.salt;
+	p.version = MBV_EXT4_ENABLE_PARAMS_VERSION;
+	tree_spec_from_options(&p.spec, &t);
 	p.signature = sig;
 	p.sig_size = (uint32_t)sig_size;
 	p.pool = pool;

@@ -80,10 +80,11 @@ static int count_entry(const char *path, const struct stat *st, int type, struct
 
 	need.inodes++;
 	if (type == FTW_F && S_ISREG(st->st_mode)) {
+		struct mbv_tree_spec spec;
 		uint64_t tree = 0;
 
-		mbv_tree_size(need.tree->hash_alg, need.tree->block_size,
-			      (uint64_t)st->st_size, &tree);
+		tree_spec_from_options(&spec, need.tree);
+		mbv_tree_size(&spec, (uint64_t)st->st_size, &tree, NULL, NULL);
 		/* Data, tree, a descriptor (and signature), an extent block. */
 		need.blocks += div_round_up((uint64_t)st->st_size, bs) +
 			       div_round_up(tree, bs) +

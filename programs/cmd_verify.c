@@ -119,10 +119,10 @@ static int check_signature(const struct verify_run *v, struct verify_item *it,
 	if (!err) {
 		if (v->verifier)
 			err = mbv_sig_verifier_check(v->verifier, it->info.hash_algorithm,
-						     it->info.digest, sig, done, why, sizeof(why));
+						     it->info.digest, sig, done, keep_reason, why);
 		else
-			err = mbv_parse_signature(it->info.hash_algorithm, sig, done, why,
-						  sizeof(why));
+			err = mbv_parse_signature(it->info.hash_algorithm, sig, done,
+						  keep_reason, why);
 		if (err) {
 			snprintf(msg, sizeof(msg), "bad signature: %s", why);
 			error(ctx, msg);
@@ -259,7 +259,7 @@ int cmd_verify(int argc, char **argv)
 		char why[MBV_SIG_ERRBUF_SIZE];
 
 		/* Once for every file and thread; a bad certificate fails before any file. */
-		if (mbv_sig_verifier_new(cert, &v.verifier, why, sizeof(why)) != 0) {
+		if (mbv_sig_verifier_new(cert, &v.verifier, keep_reason, why) != 0) {
 			error_msg("%s", why);
 			return 1;
 		}

@@ -87,7 +87,7 @@ int hash_first(ext2_filsys fs, int image_fd, const struct mbv_ext4_enable_params
 
 	if (mbv_ext4_detach(fs, ino, image_fd, d, image_error, m) != 0)
 		return 1;
-	err = mbv_ext4_detached_hash(*d, p, res);
+	err = mbv_ext4_detached_hash(*d, p, res, NULL, NULL);
 	if (err) {
 		snprintf(msg, sizeof(msg), "cannot hash the file %s: %s", why, strerror(-err));
 		image_error(m, msg);
@@ -100,11 +100,8 @@ int hash_first(ext2_filsys fs, int image_fd, const struct mbv_ext4_enable_params
 static void enable_params_of(const struct enable_session *s, struct mbv_ext4_enable_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->version = 1;
-	p->hash_algorithm = s->tree->hash_alg;
-	p->block_size = s->tree->block_size;
-	p->salt_size = s->tree->salt_size;
-	p->salt = s->tree->salt;
+	p->version = MBV_EXT4_ENABLE_PARAMS_VERSION;
+	tree_spec_from_options(&p->spec, s->tree);
 	p->pool = s->pool;
 	p->flags = s->batch ? MBV_EXT4_ENABLE_BATCH : 0;
 }
@@ -199,7 +196,7 @@ static void do_ahead(void *ctx, void *item)
 
 	enable_params_of(s, &p);
 	p.pool = NULL;	/* many of these run at once, in the pool's own threads */
-	if (mbv_ext4_detached_hash(a->d, &p, &a->res) != 0) {
+	if (mbv_ext4_detached_hash(a->d, &p, &a->res, NULL, NULL) != 0) {
 		/* enable reads it through libext2fs again, and says what is wrong */
 		mbv_ext4_detached_free(a->d);
 		a->d = NULL;
@@ -207,7 +204,7 @@ static void do_ahead(void *ctx, void *item)
 	}
 	if (s->signer)
 		a->sig_err = mbv_signer_sign(s->signer, a->res.hash_algorithm, a->res.digest,
-					     &a->sig, &a->sig_size, a->sig_why, sizeof(a->sig_why));
+					     &a->sig, &a->sig_size, keep_reason, a->sig_why);
 }
 
 /*

@@ -100,7 +100,7 @@ int map_compute_tree(int fd, const struct mbv_tree_params *params,
 
 	if (size < MAP_MIN_BYTES)
 		return -ENOTSUP;
-	err = mbv_tree_new(params, &b);
+	err = mbv_tree_new(params, &b, NULL, NULL);
 	if (err)
 		return err;
 	pthread_once(&once, install_sigbus);
@@ -200,7 +200,7 @@ int file_tree(const char *path, const struct tree_options *t, struct mbv_pool *p
 	if (!pool || mbv_pool_threads(pool) < 2)
 		err = map_compute_tree(r.fd, &params, res);
 	if (err == -ENOTSUP)
-		err = mbv_pool_compute_tree(pool, &params, pread_fd, &r, res);
+		err = mbv_pool_compute_tree(pool, &params, pread_fd, &r, res, NULL, NULL);
 	if (err)
 		error_msg("cannot compute the digest of '%s': %s", path, strerror(-err));
 	close(r.fd);

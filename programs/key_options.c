@@ -133,7 +133,7 @@ int signer_new_or_error(const char *key, const char *cert, struct mbv_signer **s
 		.ask_passphrase = ask_on_tty,
 	};
 	char why[MBV_SIG_ERRBUF_SIZE];
-	int err = mbv_signer_new_spec(&spec, cert, signer, why, sizeof(why));
+	int err = mbv_signer_new_spec(&spec, cert, signer, keep_reason, why);
 
 	if (err == -ENOKEY && !ko.passin && !isatty(STDIN_FILENO))
 		error_msg("%s: give it with --key-passin= (stdin is not a terminal to ask on)", why);
@@ -149,7 +149,7 @@ int sign_digest_or_error(const struct mbv_signer *signer, uint32_t hash_alg,
 			 uint8_t **sig, size_t *sig_size)
 {
 	char why[MBV_SIG_ERRBUF_SIZE];
-	int err = mbv_signer_sign(signer, hash_alg, digest, sig, sig_size, why, sizeof(why));
+	int err = mbv_signer_sign(signer, hash_alg, digest, sig, sig_size, keep_reason, why);
 
 	if (err)
 		error_msg("cannot sign '%s': %s", name, why);

@@ -353,7 +353,7 @@ static int check_live_signature(int fd, const char *path, const struct measured 
 		read_metadata_error(fd, MBV_METADATA_SIGNATURE, path, (int)-n);
 		err = (int)n;
 	} else if (v && mbv_sig_verifier_check(v, m->d.digest_algorithm, m->d.digest, sig,
-					       (size_t)n, why, sizeof(why)) != 0) {
+					       (size_t)n, keep_reason, why) != 0) {
 		error_msg("%s: bad signature: %s", path, why);
 		err = -EKEYREJECTED;
 	}
@@ -429,7 +429,7 @@ static int verify_one(const char *path, struct mbv_pool *pool, const struct mbv_
 		goto out;
 	tree_params_from_options(&params, &t, (uint64_t)st.st_size);
 	posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	err = mbv_pool_compute_tree(pool, &params, pread_live, &r, &res);
+	err = mbv_pool_compute_tree(pool, &params, pread_live, &r, &res, NULL, NULL);
 	if (err) {
 		int rerr = __atomic_load_n(&r.read_err, __ATOMIC_RELAXED);
 
@@ -468,7 +468,7 @@ int live_verify(int n, char **paths, const struct live_verify_options *o)
 	if (o->cert) {
 		char why[MBV_SIG_ERRBUF_SIZE];
 
-		if (mbv_sig_verifier_new(o->cert, &v, why, sizeof(why)) != 0) {
+		if (mbv_sig_verifier_new(o->cert, &v, keep_reason, why) != 0) {
 			error_msg("%s", why);
 			return 1;
 		}

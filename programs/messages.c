@@ -5,9 +5,15 @@
 #include <string.h>
 #include <getopt.h>
 
+#include "mbverity/sign.h"
 #include "mbverity/tree.h"
 #include "messages.h"
 #include "progress.h"
+
+void keep_reason(void *ctx, const char *msg)
+{
+	snprintf(ctx, MBV_SIG_ERRBUF_SIZE, "%s", msg);
+}
 
 void error_msg(const char *fmt, ...)
 {

@@ -8,6 +8,9 @@
 #include <stdio.h>
 
 /* Print "mbverity: MESSAGE" on stderr, one line. */
+/* An mbv_error_fn keeping the library's reason in @ctx, a char[MBV_SIG_ERRBUF_SIZE]. */
+void keep_reason(void *ctx, const char *msg);
+
 void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Print "mbverity: MESSAGE; 'mbverity COMMAND --help' shows the usage" (one

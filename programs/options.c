@@ -9,9 +9,14 @@
 
 void tree_options_init(struct tree_options *t)
 {
+	static const struct mbv_tree_spec none;
+	struct mbv_tree_spec dflt;
+
+	/* The library's defaults (SHA-256, 4096), which cannot be refused. */
 	memset(t, 0, sizeof(*t));
-	t->hash_alg = MBV_HASH_ALG_SHA256;
-	t->block_size = 4096;
+	mbv_tree_spec_check(&none, &dflt, NULL, NULL);
+	t->hash_alg = dflt.hash_algorithm;
+	t->block_size = dflt.block_size;
 }
 
 bool parse_u64(const char *arg, uint64_t *v)
@@ -110,31 +115,33 @@ bool parse_tree_option(struct tree_options *t, int opt, const char *arg)
 	return false;
 }
 
+static void print_reason(void *ctx, const char *msg)
+{
+	error_msg("%s", msg);
+}
+
 int check_tree_options(const struct tree_options *t)
 {
-	unsigned int ds = mbv_hash_digest_size(t->hash_alg);
+	struct mbv_tree_spec spec;
 
-	if (t->block_size < 2 * ds) {
-		error_msg("invalid block size %u: %s needs at least %u", t->block_size,
-			  mbv_hash_alg_name(t->hash_alg), 2 * ds);
-		return -EINVAL;
-	}
-	if (t->salt_size > MBV_MAX_SALT_SIZE) {
-		error_msg("invalid salt: %u bytes, at most %d allowed", t->salt_size,
-			  MBV_MAX_SALT_SIZE);
-		return -EINVAL;
-	}
-	return 0;
+	tree_spec_from_options(&spec, t);
+	return mbv_tree_spec_check(&spec, NULL, print_reason, NULL);
+}
+
+void tree_spec_from_options(struct mbv_tree_spec *spec, const struct tree_options *t)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->hash_algorithm = t->hash_alg;
+	spec->block_size = t->block_size;
+	spec->salt_size = t->salt_size;
+	spec->salt = t->salt;
 }
 
 void tree_params_from_options(struct mbv_tree_params *p,
 			      const struct tree_options *t, uint64_t file_size)
 {
 	memset(p, 0, sizeof(*p));
-	p->version = 1;
-	p->hash_algorithm = t->hash_alg;
-	p->block_size = t->block_size;
-	p->salt_size = t->salt_size;
-	p->salt = t->salt;
+	p->version = MBV_TREE_PARAMS_VERSION;
+	tree_spec_from_options(&p->spec, t);
 	p->file_size = file_size;
 }

@@ -60,12 +60,16 @@ struct tree_options {
 void tree_options_init(struct tree_options *t);
 /* Handle --hash-alg, --block-size, --salt; false (after an error message) if bad. */
 bool parse_tree_option(struct tree_options *t, int opt, const char *arg);
+/* The spec @t describes (its salt points into @t). */
+void tree_spec_from_options(struct mbv_tree_spec *spec, const struct tree_options *t);
 /* Fill @p from @t for a file of @file_size bytes. */
 void tree_params_from_options(struct mbv_tree_params *p,
 			      const struct tree_options *t, uint64_t file_size);
 /*
- * What the tree code would refuse (block size vs digest size, salt size):
- * prints and returns -EINVAL; callers exit 1, as fsverity does.
+ * What the tree code refuses (mbv_tree_spec_check(): block size vs digest
+ * size, salt size): prints its reason and returns -EINVAL; callers exit 1,
+ * as fsverity does.  parse_tree_option() refuses only what fsverity's
+ * option parser refuses (exit 2): not a number, not a power of 2.
  */
 int check_tree_options(const struct tree_options *t);
 bool parse_u64(const char *arg, uint64_t *v);

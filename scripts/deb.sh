@@ -32,13 +32,13 @@ cp "$work"/*.deb "$out"/
 # The log stays beside the packages: whether dh_auto_test ran, and what it said.
 cp "$work/build.log" "$out/build.log"
 grep -E '^# (TOTAL|PASS|FAIL):' "$out/build.log" | tr '\n' ' ' | sed 's/^./deb.sh: tests under dh_auto_test: &/;s/ $/\n/' || :
-debs="$out/mbverity_${version}_*.deb $out/libmbverity0_${version}_*.deb $out/libmbverity-dev_${version}_*.deb"
+debs="$out/mbverity_${version}_*.deb $out/libmbverity1_${version}_*.deb $out/libmbverity-dev_${version}_*.deb"
 for d in $debs; do [ -f "$d" ] || { echo "mbverity: deb.sh: $d not built" >&2; exit 1; }; done
 if [ "$(id -u)" = 0 ]; then
 	# shellcheck disable=SC2086
 	dpkg -i $debs >/dev/null
 	v=$(mbverity --version) && pkg-config --exists mbverity && st=0 || st=1
-	dpkg -r mbverity libmbverity-dev libmbverity0 >/dev/null
+	dpkg -r mbverity libmbverity-dev libmbverity1 >/dev/null
 	[ $st = 0 ] || { echo "mbverity: deb.sh: installed mbverity or mbverity.pc does not work" >&2; exit 1; }
 else
 	echo "deb.sh: not root: packages unpacked with dpkg-deb, not installed"

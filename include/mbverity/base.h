@@ -21,9 +21,9 @@ extern "C" {
 
 /* This header's release; configure.ac reads MBV_VERSION_STRING from here. */
 #define MBV_VERSION_MAJOR	0
-#define MBV_VERSION_MINOR	1
+#define MBV_VERSION_MINOR	2
 #define MBV_VERSION_PATCH	0
-#define MBV_VERSION_STRING	"0.1.0"
+#define MBV_VERSION_STRING	"0.2.0"
 /* One number that compares: 0x00MMmmpp. */
 #define MBV_VERSION	((MBV_VERSION_MAJOR << 16) | (MBV_VERSION_MINOR << 8) | MBV_VERSION_PATCH)
 
@@ -42,6 +42,16 @@ extern "C" {
  * mbv_error_fn - receives a one-line error message
  * @ctx: the caller's context
  * @msg: the message, valid only during the call
+ *
+ * The one way errors are told, in every part of the API (trees, signatures,
+ * ext4): an optional callback and its context as a function's last two
+ * parameters, never an errbuf and never a field of a params struct.  A
+ * parameter, because the function's prototype then shows that it can say
+ * why, one call's messages go to that call (threads never share a
+ * callback by accident through a params struct reused elsewhere), and the
+ * params structs stay plain descriptions of the work.  A builder made by
+ * mbv_tree_new() keeps the callback for its later calls.  Called at most
+ * once per failing call, in the calling thread; NULL says nothing.
  */
 typedef void (*mbv_error_fn)(void *ctx, const char *msg);
 

@@ -37,12 +37,11 @@ struct mbv_ext4_detached;
 
 /**
  * struct mbv_ext4_enable_params - how to enable fs-verity on a file
- * @version: must be 1
- * @hash_algorithm: MBV_HASH_ALG_*, or 0 for SHA-256
- * @block_size: Merkle tree block size, or 0 for 4096; the kernel reads
- *	1024 to min(4096, filesystem block size)
- * @salt_size: bytes of @salt, at most MBV_MAX_SALT_SIZE
- * @salt: the salt, or NULL
+ * @version: MBV_EXT4_ENABLE_PARAMS_VERSION
+ * @reserved0: must be zero
+ * @spec: hash algorithm, block size (0: 4096; the kernel reads 1024 to
+ *	min(4096, filesystem block size)) and salt, as mbv_tree_spec_check()
+ *	takes them
  * @sig_size: bytes of @signature, at most MBV_MAX_SIGNATURE_SIZE; 0 for none
  * @signature: a built-in signature (DER PKCS#7), stored after the
  *	descriptor as FS_IOC_ENABLE_VERITY's sig_ptr would; refused as
@@ -54,18 +53,18 @@ struct mbv_ext4_detached;
  *	with the same tree parameters, written instead of hashing the data
  * @reserved: must be zero
  */
+#define MBV_EXT4_ENABLE_PARAMS_VERSION	1
+
 struct mbv_ext4_enable_params {
 	uint32_t version;
-	uint32_t hash_algorithm;
-	uint32_t block_size;
-	uint32_t salt_size;
-	const uint8_t *salt;
+	uint32_t reserved0;
+	struct mbv_tree_spec spec;
 	uint32_t sig_size;
 	uint32_t flags;
 	const uint8_t *signature;
 	struct mbv_pool *pool;
 	const struct mbv_ext4_detached *prehashed;
-	uint64_t reserved[7];
+	uint64_t reserved[6];
 };
 
 
@@ -130,6 +129,7 @@ int mbv_ext4_enable(ext2_filsys fs, ext2_ino_t ino,
  * @digest: the fs-verity file digest, as FS_IOC_MEASURE_VERITY gives it
  * @descriptor: the descriptor as FS_IOC_READ_VERITY_METADATA gives it
  *	(sig_size zeroed, no signature)
+ * @reserved: zeroed (room to grow)
  */
 struct mbv_ext4_verity_info {
 	uint32_t hash_algorithm;
@@ -146,6 +146,7 @@ struct mbv_ext4_verity_info {
 	uint8_t root_hash[MBV_MAX_DIGEST_SIZE];
 	uint8_t digest[MBV_MAX_DIGEST_SIZE];
 	uint8_t descriptor[MBV_DESCRIPTOR_SIZE];
+	uint64_t reserved[8];
 };
 
 /**
@@ -209,6 +210,7 @@ enum mbv_ext4_problem_kind {
  * @count: how many blocks of this kind are bad (at least 1)
  * @field: descriptor field name, or NULL
  * @message: one line, e.g. "data block 3 does not match its hash"
+ * @reserved: zeroed (room to grow)
  */
 struct mbv_ext4_problem {
 	uint32_t kind;
@@ -217,6 +219,7 @@ struct mbv_ext4_problem {
 	uint64_t count;
 	const char *field;
 	const char *message;
+	uint64_t reserved[4];
 };
 
 /** mbv_ext4_report_fn - receives each problem found; valid during the call */
@@ -293,16 +296,20 @@ int mbv_ext4_detach(ext2_filsys fs, ext2_ino_t ino, int image_fd,
 /**
  * mbv_ext4_detached_hash() - build the tree mbv_ext4_enable() would build,
  * in memory
- * @params: the tree parameters (hash, block size, salt) enable will use; its
- *	@pool, if any, splits the data across threads (one call at a time per pool)
+ * @params: the parameters enable will use: its @spec (hash, block size,
+ *	salt) is hashed with; its @pool, if any, splits the data across threads
+ *	(one call at a time per pool); version and reserved fields are checked
+ *	as mbv_ext4_enable() checks them, the rest is left to enable
  * @res: the result enable will give with no signature: the digest to sign
+ * @error: optional error callback; @error_ctx is passed to it
  *
  * Calls nothing in libext2fs: any thread, one call at a time per object.
  * Return: 0; -EINVAL for bad parameters; -EIO (or the read's errno), -ENOMEM.
  */
 int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
 			   const struct mbv_ext4_enable_params *params,
-			   struct mbv_tree_result *res);
+			   struct mbv_tree_result *res,
+			   mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_ext4_detached_verify() - mbv_ext4_verify() on a detached file

@@ -13,7 +13,12 @@ extern "C" {
 #endif
 
 
-/* A comfortable size for the errbuf of the functions below. */
+/*
+ * Errors: every function below that can fail takes an optional
+ * mbv_error_fn and its context last (mbverity/base.h), called once with a
+ * one-line reason when the call fails.  The reasons are shorter than
+ * MBV_SIG_ERRBUF_SIZE bytes, for a caller that keeps one.
+ */
 #define MBV_SIG_ERRBUF_SIZE	512
 
 /**
@@ -34,8 +39,8 @@ struct mbv_signer;
  *	@key_path
  * @out: set to the new signer, or to NULL on failure; the caller frees it
  *	with mbv_signer_free()
- * @errbuf: on failure, a one-line reason naming the file; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason naming the file; may be NULL
+ * @error_ctx: passed to @error
  *
  * Reads and parses both files and checks that the key is the certificate's,
  * so that signing with the result reads no file.  Clears the calling
@@ -46,7 +51,7 @@ struct mbv_signer;
  * match the certificate; -EINVAL, -ENOMEM.
  */
 int mbv_signer_new(const char *key_path, const char *cert_path,
-		   struct mbv_signer **out, char *errbuf, size_t errbuf_size);
+		   struct mbv_signer **out, mbv_error_fn error, void *error_ctx);
 
 /* struct mbv_key_spec's version; reserved fields must be zero. */
 #define MBV_KEY_SPEC_VERSION	1
@@ -100,8 +105,8 @@ struct mbv_key_spec {
  *	@spec->key, which must then be a file
  * @out: set to the new signer, or to NULL on failure; the caller frees it
  *	with mbv_signer_free()
- * @errbuf: on failure, a one-line reason naming the key; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason naming the key; may be NULL
+ * @error_ctx: passed to @error
  *
  * As mbv_signer_new().  A key held by an ENGINE signs one digest at a time
  * (mbv_signer_sign() serialises on it: engines promise no thread safety).
@@ -114,7 +119,7 @@ struct mbv_key_spec {
  * @passin.
  */
 int mbv_signer_new_spec(const struct mbv_key_spec *spec, const char *cert_path,
-			struct mbv_signer **out, char *errbuf, size_t errbuf_size);
+			struct mbv_signer **out, mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_key_engine_supported() - whether OpenSSL's ENGINE interface is built in
@@ -133,8 +138,8 @@ int mbv_key_engine_supported(void);
  *	NULL on failure
  * @sig_size: set to the signature's size, at most MBV_MAX_SIGNATURE_SIZE;
  *	0 on failure
- * @errbuf: on failure, a one-line reason; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason; may be NULL
+ * @error_ctx: passed to @error
  *
  * The signature is the one mbv_sign_digest() describes, byte for byte for
  * RSA keys.  Several threads may call this at once with the same @s: each
@@ -147,7 +152,7 @@ int mbv_key_engine_supported(void);
  */
 int mbv_signer_sign(const struct mbv_signer *s, uint32_t hash_algorithm,
 		    const uint8_t *digest, uint8_t **sig, size_t *sig_size,
-		    char *errbuf, size_t errbuf_size);
+		    mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_signer_free() - free a signer from mbv_signer_new()
@@ -165,8 +170,8 @@ void mbv_signer_free(struct mbv_signer *s);
  *	@key_path
  * @sig: set to the DER PKCS#7 signature, malloc'ed; the caller frees it
  * @sig_size: set to the signature's size, at most MBV_MAX_SIGNATURE_SIZE
- * @errbuf: on failure, a one-line reason naming the file; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason naming the file; may be NULL
+ * @error_ctx: passed to @error
  *
  * Signs mbv_formatted_digest() into PKCS#7 signedData, DER, detached, without
  * authenticated attributes or certificates, the signer named by issuer and
@@ -184,7 +189,7 @@ void mbv_signer_free(struct mbv_signer *s);
 int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
 		    const char *key_path, const char *cert_path,
 		    uint8_t **sig, size_t *sig_size,
-		    char *errbuf, size_t errbuf_size);
+		    mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_parse_signature() - refuse a built-in signature the kernel would
@@ -194,8 +199,8 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
  *	0 accepts any digest algorithm the kernel knows
  * @sig: the DER PKCS#7 signature (as stored after the descriptor)
  * @sig_size: bytes of @sig
- * @errbuf: on failure, a one-line reason naming what is wrong; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason naming what is wrong; may be NULL
+ * @error_ctx: passed to @error
  *
  * Parses @sig as fs/verity/signature.c and the kernel's PKCS#7 parser do
  * before they look for a key: DER ContentInfo of type signedData, SignedData
@@ -224,7 +229,7 @@ int mbv_sign_digest(uint32_t hash_algorithm, const uint8_t *digest,
  * @hash_algorithm, -ENOMEM.
  */
 int mbv_parse_signature(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_size,
-			char *errbuf, size_t errbuf_size);
+			mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_verify_signature() - check a built-in signature as the kernel would
@@ -234,8 +239,8 @@ int mbv_parse_signature(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_
  * @sig_size: bytes of @sig
  * @cert_path: PEM X.509 certificate, trusted as if it were in the kernel's
  *	.fs-verity keyring (no chain to a CA is built)
- * @errbuf: on failure, a one-line reason; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason; may be NULL
+ * @error_ctx: passed to @error
  *
  * First refuses what mbv_parse_signature() refuses, with its codes.  The
  * content is the detached mbv_formatted_digest(); signers identified by
@@ -256,7 +261,7 @@ int mbv_parse_signature(uint32_t hash_algorithm, const uint8_t *sig, size_t sig_
  */
 int mbv_verify_signature(uint32_t hash_algorithm, const uint8_t *digest,
 			 const uint8_t *sig, size_t sig_size,
-			 const char *cert_path, char *errbuf, size_t errbuf_size);
+			 const char *cert_path, mbv_error_fn error, void *error_ctx);
 
 /**
  * struct mbv_sig_verifier - a trusted certificate, loaded once
@@ -274,8 +279,8 @@ struct mbv_sig_verifier;
  *	.fs-verity keyring (no chain to a CA is built)
  * @out: set to the new verifier, or to NULL on failure; the caller frees it
  *	with mbv_sig_verifier_free()
- * @errbuf: on failure, a one-line reason naming the file; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason naming the file; may be NULL
+ * @error_ctx: passed to @error
  *
  * Reads and parses the certificate, so that checking with the result reads
  * no file.  A certificate whose key fs-verity cannot use is refused here,
@@ -288,7 +293,7 @@ struct mbv_sig_verifier;
  * nor EC; -EINVAL, -ENOMEM.
  */
 int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
-			 char *errbuf, size_t errbuf_size);
+			 mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_sig_verifier_check() - check a built-in signature as the kernel would
@@ -297,8 +302,8 @@ int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
  * @digest: the fs-verity file digest
  * @sig: the DER PKCS#7 signature (as stored after the descriptor)
  * @sig_size: bytes of @sig
- * @errbuf: on failure, a one-line reason; may be NULL
- * @errbuf_size: bytes of @errbuf
+ * @error: on failure, gets a one-line reason; may be NULL
+ * @error_ctx: passed to @error
  *
  * Exactly mbv_verify_signature()'s checks, in its order, with @v's
  * certificate: first mbv_parse_signature()'s, with its codes.  Several threads may call this at once with the same @v:
@@ -315,7 +320,7 @@ int mbv_sig_verifier_new(const char *cert_path, struct mbv_sig_verifier **out,
 int mbv_sig_verifier_check(const struct mbv_sig_verifier *v,
 			   uint32_t hash_algorithm, const uint8_t *digest,
 			   const uint8_t *sig, size_t sig_size,
-			   char *errbuf, size_t errbuf_size);
+			   mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_sig_verifier_free() - free a verifier from mbv_sig_verifier_new()

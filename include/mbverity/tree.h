@@ -13,15 +13,57 @@ extern "C" {
 #endif
 
 /**
- * struct mbv_tree_params - what to build a Merkle tree for
- * @version: must be 1
+ * struct mbv_tree_spec - the parameters that shape a Merkle tree, the same
+ * wherever a tree is asked for (embedded as @spec in mbv_tree_params and
+ * mbv_ext4_enable_params)
  * @hash_algorithm: MBV_HASH_ALG_*, or 0 for SHA-256
  * @block_size: Merkle tree block size (a power of two, at least twice the
- *	digest size), or 0 for 4096
+ *	digest size, at most 2^MBV_MAX_BLOCK_SIZE_LOG2), or 0 for 4096
  * @salt_size: bytes of @salt, at most MBV_MAX_SALT_SIZE
+ * @reserved0: must be zero
  * @salt: the salt, or NULL when @salt_size is 0
+ * @reserved: must be zero (room to grow)
+ *
+ * mbv_tree_spec_check() applies the defaults and says what is wrong; every
+ * function taking a spec calls it.
+ */
+struct mbv_tree_spec {
+	uint32_t hash_algorithm;
+	uint32_t block_size;
+	uint32_t salt_size;
+	uint32_t reserved0;
+	const uint8_t *salt;
+	uint64_t reserved[2];
+};
+
+/**
+ * mbv_tree_spec_check() - apply the defaults to @spec and check every field
+ * @spec: the spec to check
+ * @resolved: optional; on success a copy of @spec with the defaults applied
+ *	(its @salt points at @spec's salt, or is NULL)
+ * @error: optional; on failure gets one line naming the field and why,
+ *	e.g. "block size 96 is not a power of two"
+ * @error_ctx: passed to @error
+ *
+ * The one place the defaults (0: SHA-256, 0: 4096) and the format's rules
+ * (fsverity-utils' too: block size >= twice the digest) live.  The kernel
+ * reads only block sizes from 1024 to min(PAGE_SIZE, filesystem block size):
+ * mbv_ext4_enable() checks that as well.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int mbv_tree_spec_check(const struct mbv_tree_spec *spec, struct mbv_tree_spec *resolved,
+			mbv_error_fn error, void *error_ctx);
+
+/* struct mbv_tree_params' version. */
+#define MBV_TREE_PARAMS_VERSION	1
+
+/**
+ * struct mbv_tree_params - what to build a Merkle tree for
+ * @version: MBV_TREE_PARAMS_VERSION
+ * @reserved0: must be zero (was the test-only flags word)
+ * @spec: hash algorithm, block size and salt
  * @file_size: the exact number of data bytes that will be fed
- * @flags: must be 0
  * @tree_block: optional; called with each finished tree block and its byte
  *	offset in the root-first tree layout (FS_IOC_READ_VERITY_METADATA order).
  *	Blocks of a level arrive in order, but levels interleave.  A non-zero
@@ -31,17 +73,13 @@ extern "C" {
  */
 struct mbv_tree_params {
 	uint32_t version;
-	uint32_t hash_algorithm;
-	uint32_t block_size;
-	uint32_t salt_size;
-	const uint8_t *salt;
+	uint32_t reserved0;
+	struct mbv_tree_spec spec;
 	uint64_t file_size;
-	uint32_t flags;
-	uint32_t reserved1;
 	int (*tree_block)(void *ctx, const void *block, size_t size,
 			  uint64_t offset);
 	void *ctx;
-	uint64_t reserved[8];
+	uint64_t reserved[6];
 };
 
 /**
@@ -52,6 +90,7 @@ struct mbv_tree_params {
  * @root_hash: the Merkle tree root hash (all zeros for an empty file)
  * @digest: the fs-verity file digest: hash of @descriptor
  * @descriptor: the fs-verity descriptor with sig_size 0
+ * @reserved: zeroed (room to grow)
  */
 struct mbv_tree_result {
 	uint32_t hash_algorithm;
@@ -60,6 +99,7 @@ struct mbv_tree_result {
 	uint8_t root_hash[MBV_MAX_DIGEST_SIZE];
 	uint8_t digest[MBV_MAX_DIGEST_SIZE];
 	uint8_t descriptor[MBV_DESCRIPTOR_SIZE];
+	uint64_t reserved[8];
 };
 
 struct mbv_tree_builder;
@@ -68,14 +108,20 @@ struct mbv_tree_builder;
  * mbv_tree_new() - start a streaming Merkle tree build
  * @params: the parameters; copied (the salt too), so they may go afterwards
  * @out: the new builder, freed with mbv_tree_free()
+ * @error: optional; gets one line for bad parameters (naming the field),
+ *	and later for what mbv_tree_update() and mbv_tree_finish() refuse
+ * @error_ctx: passed to @error
  *
  * Memory is fixed at creation: one batch of pending blocks per tree level
  * plus one data block; it does not grow with the data.
  *
- * Return: 0, -EINVAL for bad parameters, -ENOMEM.
+ * Return: 0, -EINVAL for bad parameters (a version other than
+ * MBV_TREE_PARAMS_VERSION, a reserved field not zero, what
+ * mbv_tree_spec_check() refuses), -ENOMEM.
  */
 int mbv_tree_new(const struct mbv_tree_params *params,
-		 struct mbv_tree_builder **out);
+		 struct mbv_tree_builder **out,
+		 mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_tree_update() - feed the next @len bytes of data
@@ -105,12 +151,13 @@ typedef int (*mbv_read_fn)(void *ctx, void *buf, size_t count);
 /**
  * mbv_compute_tree() - build a whole tree, pulling data through @read
  *
- * Reads in chunks of MBV_READ_CHUNK bytes.
+ * Reads in chunks of MBV_READ_CHUNK bytes.  @error as mbv_tree_new().
  * Return: 0 or a negative errno (the read callback's, or the builder's).
  */
 #define MBV_READ_CHUNK	(256 * 1024)
 int mbv_compute_tree(const struct mbv_tree_params *params, mbv_read_fn read,
-		     void *read_ctx, struct mbv_tree_result *res);
+		     void *read_ctx, struct mbv_tree_result *res,
+		     mbv_error_fn error, void *error_ctx);
 
 /**
  * mbv_pread_fn - read exactly @count bytes at byte @offset of the data
@@ -151,14 +198,15 @@ void mbv_pool_set_progress(struct mbv_pool *pool, mbv_progress_fn fn, void *ctx)
  * Tree blocks reach params->tree_block from the calling thread, in the same
  * order whatever the thread count, so the output is the same.  Memory is
  * bounded by the thread count, not the data size.  One call at a time
- * per pool.
+ * per pool.  @error as mbv_tree_new(), called from the calling thread.
  *
  * Return: 0 or a negative errno (the read callback's, or the builder's).
  */
 int mbv_pool_compute_tree(struct mbv_pool *pool,
 			  const struct mbv_tree_params *params,
 			  mbv_pread_fn pread, void *read_ctx,
-			  struct mbv_tree_result *res);
+			  struct mbv_tree_result *res,
+			  mbv_error_fn error, void *error_ctx);
 
 /*
  * An ordered queue on a pool's threads: work done ahead, taken back in order.
@@ -198,11 +246,12 @@ void mbv_queue_pop(struct mbv_queue *q);
 void mbv_queue_free(struct mbv_queue *q, void (*drop)(void *item));
 
 /**
- * mbv_tree_size() - bytes of the tree for @file_size data
- * Return: 0 or -EINVAL for bad parameters; *@size set on success.
+ * mbv_tree_size() - bytes of the tree @spec gives for @file_size data
+ * Return: 0 or -EINVAL for a bad @spec (told to @error as
+ * mbv_tree_spec_check() tells it); *@size set on success.
  */
-int mbv_tree_size(uint32_t hash_algorithm, uint32_t block_size,
-		  uint64_t file_size, uint64_t *size);
+int mbv_tree_size(const struct mbv_tree_spec *spec, uint64_t file_size,
+		  uint64_t *size, mbv_error_fn error, void *error_ctx);
 
 /** mbv_hash_alg_name() - "sha256", "sha512", or NULL */
 const char *mbv_hash_alg_name(uint32_t hash_algorithm);

@@ -54,12 +54,38 @@ static int keep_tree_block(void *ctx, const void *block, size_t size, uint64_t o
 	return 0;
 }
 
+/* Messages of one call go to that call's callback, in the calling thread. */
+static void call_begins(struct mbv_ext4_detached *d, mbv_error_fn error, void *error_ctx)
+{
+	d->f.error = error;
+	d->f.error_ctx = error_ctx;
+	d->f.reported = false;
+}
+
+int mbv_e4_enable_params_check(const struct mbv_ext4_enable_params *p,
+			       struct mbv_tree_spec *resolved,
+			       mbv_error_fn error, void *error_ctx)
+{
+	int err;
+
+	if (p->version != MBV_EXT4_ENABLE_PARAMS_VERSION)
+		return mbv_e4_report(error, error_ctx, -EINVAL,
+				     "unsupported parameter version %u (this library takes %d)",
+				     p->version, MBV_EXT4_ENABLE_PARAMS_VERSION);
+	if (p->reserved0)
+		return mbv_e4_report(error, error_ctx, -EINVAL,
+				     "reserved0 is reserved and must be zero");
+	err = mbv_reserved_check(p->reserved, sizeof(p->reserved) / sizeof(p->reserved[0]),
+				 "reserved", error, error_ctx);
+	return err ? err : mbv_tree_spec_check(&p->spec, resolved, error, error_ctx);
+}
+
 int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
 			   const struct mbv_ext4_enable_params *params,
-			   struct mbv_tree_result *res)
+			   struct mbv_tree_result *res,
+			   mbv_error_fn error, void *error_ctx)
 {
-	uint32_t alg = params->hash_algorithm ? params->hash_algorithm : MBV_HASH_ALG_SHA256;
-	uint32_t bs = params->block_size ? params->block_size : 4096;
+	struct mbv_tree_spec spec;
 	struct mbv_tree_params tp;
 	struct mbv_tree_geometry g;
 	int err;
@@ -67,45 +93,36 @@ int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
 	d->hashed = false;
 	free(d->tree);
 	d->tree = NULL;
-	if (params->version != 1 || (params->salt_size && !params->salt) ||
-	    mbv_check_tree_params(alg, bs, params->salt_size) != 0)
-		return -EINVAL;
-	err = mbv_tree_geometry(alg, bs, d->f.size, &g);
+	err = mbv_e4_enable_params_check(params, &spec, error, error_ctx);
 	if (err)
 		return err;
+	err = mbv_tree_geometry(spec.hash_algorithm, spec.block_size, d->f.size, &g);
+	if (err)
+		return mbv_e4_report(error, error_ctx, err, "the Merkle tree would be too deep");
 	if (g.tree_size && !(d->tree = malloc(g.tree_size)))
-		return -ENOMEM;
-	d->alg = alg;
-	d->block_size = bs;
-	d->salt_size = params->salt_size;
-	if (params->salt_size)
-		memcpy(d->salt, params->salt, params->salt_size);
+		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+	d->alg = spec.hash_algorithm;
+	d->block_size = spec.block_size;
+	d->salt_size = spec.salt_size;
+	if (spec.salt_size)
+		memcpy(d->salt, spec.salt, spec.salt_size);
 	d->tree_size = g.tree_size;
 	memset(&tp, 0, sizeof(tp));
-	tp.version = 1;
-	tp.hash_algorithm = alg;
-	tp.block_size = bs;
-	tp.salt_size = d->salt_size;
-	tp.salt = d->salt_size ? d->salt : NULL;
+	tp.version = MBV_TREE_PARAMS_VERSION;
+	tp.spec = spec;
+	tp.spec.salt = d->salt_size ? d->salt : NULL;
 	tp.file_size = d->f.size;
 	tp.tree_block = keep_tree_block;
 	tp.ctx = d;
 	/* A large file is split across the pool's threads, as at enable. */
-	err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &d->f, &d->result);
+	err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, &d->f, &d->result,
+				    error, error_ctx);
 	if (err)
 		return err;
 	d->hashed = true;
 	if (res)
 		*res = d->result;
 	return 0;
-}
-
-/* Messages of one call go to that call's callback, in the calling thread. */
-static void call_begins(struct mbv_ext4_detached *d, mbv_error_fn error, void *error_ctx)
-{
-	d->f.error = error;
-	d->f.error_ctx = error_ctx;
-	d->f.reported = false;
 }
 
 int mbv_ext4_detached_verify(struct mbv_ext4_detached *d, struct mbv_pool *pool,
@@ -172,16 +189,15 @@ static bool same_data_extents(const struct ext4_file *a, const struct ext4_file 
 }
 
 bool mbv_e4_prehashed_tree(const struct mbv_ext4_detached *d, const struct ext4_file *f,
-			   uint32_t alg, uint32_t block_size,
-			   const struct mbv_ext4_enable_params *params,
+			   const struct mbv_tree_spec *spec,
 			   const uint8_t **tree, uint64_t *tree_size, struct mbv_tree_result *res)
 {
 	uint64_t nblocks = (f->size + f->bs - 1) >> f->blkbits;
 
 	if (!(d->hashed && d->f.fs == f->fs && d->f.ino == f->ino &&
-	      d->alg == alg && d->block_size == block_size &&
-	      d->salt_size == params->salt_size &&
-	      (!d->salt_size || memcmp(d->salt, params->salt, d->salt_size) == 0) &&
+	      d->alg == spec->hash_algorithm && d->block_size == spec->block_size &&
+	      d->salt_size == spec->salt_size &&
+	      (!d->salt_size || memcmp(d->salt, spec->salt, d->salt_size) == 0) &&
 	      d->f.size == f->size && same_data_extents(&d->f, f, nblocks)))
 		return false;
 	*tree = d->tree;

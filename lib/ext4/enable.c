@@ -203,41 +203,39 @@ static int flush_partials(struct enable_ctx *c)
 }
 
 static int check_params(struct ext4_file *f, const struct mbv_ext4_enable_params *p,
-			uint32_t *alg, uint32_t *bs)
+			struct mbv_tree_spec *spec)
 {
-	size_t i;
+	uint32_t bs;
+	int err;
 
-	if (p->version != 1)
-		return mbv_e4_fail(f, -EINVAL, "unsupported parameter version %u", p->version);
-	for (i = 0; i < sizeof(p->reserved) / sizeof(p->reserved[0]); i++)
-		if (p->reserved[i])
-			return mbv_e4_fail(f, -EINVAL, "reserved parameters must be zero");
+	err = mbv_e4_enable_params_check(p, spec, f->error, f->error_ctx);
+	if (err) {
+		f->reported = true;
+		return err;
+	}
 	if (p->flags & ~(MBV_EXT4_ENABLE_CHECK_ONLY | MBV_EXT4_ENABLE_SET_FEATURE |
 			 MBV_EXT4_ENABLE_BATCH))
 		return mbv_e4_fail(f, -EINVAL, "unknown flags 0x%x", p->flags);
-	*alg = p->hash_algorithm ? p->hash_algorithm : MBV_HASH_ALG_SHA256;
-	*bs = p->block_size ? p->block_size : 4096;
-	if (!mbv_hash_digest_size(*alg))
-		return mbv_e4_fail(f, -EINVAL, "unknown hash algorithm %u", *alg);
-	if (p->salt_size > MBV_MAX_SALT_SIZE || (p->salt_size && !p->salt))
-		return mbv_e4_fail(f, -EINVAL, "invalid salt (at most %d bytes)", MBV_MAX_SALT_SIZE);
 	if (p->sig_size > MBV_MAX_SIGNATURE_SIZE)
 		return mbv_e4_fail(f, -EMSGSIZE, "signature of %u bytes is over the kernel's %d",
 				 p->sig_size, MBV_MAX_SIGNATURE_SIZE);
 	if (p->sig_size && !p->signature)
 		return mbv_e4_fail(f, -EINVAL, "signature size without signature");
 	/* fs/verity/open.c: 1024 <= block size <= min(PAGE_SIZE, fs block size). */
-	if ((*bs & (*bs - 1)) || *bs < (1u << FSVERITY_MIN_LOG_BLOCKSIZE) ||
-	    *bs > (1u << FSVERITY_MAX_LOG_BLOCKSIZE) || *bs > f->bs)
+	bs = spec->block_size;
+	if (bs < (1u << FSVERITY_MIN_LOG_BLOCKSIZE) ||
+	    bs > (1u << FSVERITY_MAX_LOG_BLOCKSIZE) || bs > f->bs)
 		return mbv_e4_fail(f, -EINVAL,
 				 "Merkle tree block size %u cannot be read by the kernel here: "
-				 "use %s%u (the filesystem block size is %u)", *bs,
+				 "use %s%u (the filesystem block size is %u)", bs,
 				 f->bs > 1024 ? "a power of 2 from 1024 to " : "",
 				 f->bs < 4096 ? f->bs : 4096, f->bs);
-	if (*bs < 2 * mbv_hash_digest_size(*alg))
-		return mbv_e4_fail(f, -EINVAL, "block size %u is too small for %s", *bs,
-				 mbv_hash_alg_name(*alg));
 	return 0;
+}
+
+static void keep_reason(void *ctx, const char *msg)
+{
+	snprintf(ctx, MBV_SIG_ERRBUF_SIZE, "%s", msg);
 }
 
 /* A signature the kernel would refuse at every open is never written. */
@@ -249,7 +247,7 @@ static int check_signature(struct ext4_file *f, const struct mbv_ext4_enable_par
 
 	if (!p->sig_size)
 		return 0;
-	err = mbv_parse_signature(alg, p->signature, p->sig_size, why, sizeof(why));
+	err = mbv_parse_signature(alg, p->signature, p->sig_size, keep_reason, why);
 	return err ? mbv_e4_fail(f, err, "signature refused: %s", why) : 0;
 }
 
@@ -804,7 +802,8 @@ static void free_ctx(struct enable_ctx *c)
 
 /* What the checks fix before the first write: the parameters and the tree ahead. */
 struct enable_plan {
-	uint32_t alg, bs;
+	struct mbv_tree_spec spec;	/* the parameters, defaults applied */
+	uint32_t alg, bs;		/* spec's, for short */
 	const uint8_t *pre_tree;	/* params->prehashed's tree, when given */
 	uint64_t pre_size;
 	struct mbv_tree_result result;	/* params->prehashed's result, then the tree's */
@@ -823,7 +822,9 @@ static int plan_enable(struct enable_ctx *c, const struct mbv_ext4_enable_params
 	uint64_t tree_end, free_blocks;
 	int err;
 
-	err = check_params(f, params, &pl->alg, &pl->bs);
+	err = check_params(f, params, &pl->spec);
+	pl->alg = pl->spec.hash_algorithm;
+	pl->bs = pl->spec.block_size;
 	if (!err)
 		err = check_inode(f);
 	if (!err)
@@ -853,8 +854,8 @@ static int plan_enable(struct enable_ctx *c, const struct mbv_ext4_enable_params
 				   (unsigned long long)(c->end_lblk - c->meta_lblk + EXTENT_SLACK),
 				   (unsigned long long)free_blocks);
 	if (params->prehashed &&
-	    !mbv_e4_prehashed_tree(params->prehashed, f, pl->alg, pl->bs, params, &pl->pre_tree,
-				   &pl->pre_size, &pl->result))
+	    !mbv_e4_prehashed_tree(params->prehashed, f, &pl->spec, &pl->pre_tree, &pl->pre_size,
+				   &pl->result))
 		return mbv_e4_fail(f, -ESTALE, "the pre-hashed tree does not fit: the file, its data "
 				   "or the parameters changed");
 	return 0;
@@ -909,16 +910,13 @@ static int write_enable(struct enable_ctx *c, const struct mbv_ext4_enable_param
 		err = put_prehashed_tree(c, pl->pre_tree, pl->pre_size, pl->bs);
 	} else {
 		memset(&tp, 0, sizeof(tp));
-		tp.version = 1;
-		tp.hash_algorithm = pl->alg;
-		tp.block_size = pl->bs;
-		tp.salt_size = params->salt_size;
-		tp.salt = params->salt;
+		tp.version = MBV_TREE_PARAMS_VERSION;
+		tp.spec = pl->spec;
 		tp.file_size = f->size;
 		tp.tree_block = put_tree_block;
 		tp.ctx = c;
 		err = mbv_pool_compute_tree(params->pool, &tp, mbv_e4_file_pread_data, f,
-					    &pl->result);
+					    &pl->result, NULL, NULL);
 	}
 	if (err && !f->reported)
 		mbv_e4_fail(f, err, "building the Merkle tree failed: %s", strerror(-err));

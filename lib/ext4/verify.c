@@ -407,11 +407,11 @@ int mbv_e4_verify_file(struct ext4_file *f, struct mbv_pool *pool,
 		goto out;
 
 	memset(&tp, 0, sizeof(tp));
-	tp.version = 1;
-	tp.hash_algorithm = v.info.hash_algorithm;
-	tp.block_size = v.info.block_size;
-	tp.salt_size = v.info.salt_size;
-	tp.salt = v.info.salt;
+	tp.version = MBV_TREE_PARAMS_VERSION;
+	tp.spec.hash_algorithm = v.info.hash_algorithm;
+	tp.spec.block_size = v.info.block_size;
+	tp.spec.salt_size = v.info.salt_size;
+	tp.spec.salt = v.info.salt;
 	tp.file_size = f->size;
 	tp.tree_block = compare_block;
 	tp.ctx = &v;
@@ -420,7 +420,7 @@ int mbv_e4_verify_file(struct ext4_file *f, struct mbv_pool *pool,
 		err = mbv_e4_fail(f, -ENOMEM, "out of memory");
 		goto out;
 	}
-	err = mbv_pool_compute_tree(pool, &tp, mbv_e4_file_pread_data, f, &rebuilt);
+	err = mbv_pool_compute_tree(pool, &tp, mbv_e4_file_pread_data, f, &rebuilt, NULL, NULL);
 	if (err) {
 		if (!f->reported)
 			mbv_e4_fail(f, err, "rebuilding the Merkle tree failed: %s", strerror(-err));

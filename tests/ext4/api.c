@@ -167,19 +167,21 @@ static void expect(size_t i, uint32_t alg, uint32_t bs, const uint8_t *salt,
 	struct mem_reader r = { data[i] };
 	uint64_t size;
 
-	ck_assert_int_eq(mbv_tree_size(alg, bs, files[i].size, &size), 0);
+	struct mbv_tree_spec spec = { .hash_algorithm = alg, .block_size = bs };
+
+	ck_assert_int_eq(mbv_tree_size(&spec, files[i].size, &size, NULL, NULL), 0);
 	e->tree_size = (size_t)size;
 	e->tree = malloc(e->tree_size ? e->tree_size : 1);
 	ck_assert_ptr_nonnull(e->tree);
 	tp.version = 1;
-	tp.hash_algorithm = alg;
-	tp.block_size = bs;
-	tp.salt = salt;
-	tp.salt_size = salt_size;
+	tp.spec.hash_algorithm = alg;
+	tp.spec.block_size = bs;
+	tp.spec.salt = salt;
+	tp.spec.salt_size = salt_size;
 	tp.file_size = files[i].size;
 	tp.tree_block = collect_block;
 	tp.ctx = e;
-	ck_assert_int_eq(mbv_compute_tree(&tp, read_mem, &r, &e->res), 0);
+	ck_assert_int_eq(mbv_compute_tree(&tp, read_mem, &r, &e->res, NULL, NULL), 0);
 }
 
 static const uint8_t salt[5] = { 1, 2, 3, 4, 5 };
@@ -196,7 +198,7 @@ static void *run_prehash(void *arg)
 {
 	struct prehash_job *j = arg;
 
-	j->err = mbv_ext4_detached_hash(j->d, j->p, &j->res);
+	j->err = mbv_ext4_detached_hash(j->d, j->p, &j->res, NULL, NULL);
 	return NULL;
 }
 
@@ -227,11 +229,11 @@ START_TEST(test_enable_then_read_back)
 		struct mbv_tree_result res;
 
 		p.version = 1;
-		p.hash_algorithm = alg;
-		p.block_size = bs;
+		p.spec.hash_algorithm = alg;
+		p.spec.block_size = bs;
 		if (sha512) {
-			p.salt = salt;
-			p.salt_size = sizeof(salt);
+			p.spec.salt = salt;
+			p.spec.salt_size = sizeof(salt);
 		}
 		p.pool = pool;
 		if (ahead) {
@@ -256,7 +258,7 @@ START_TEST(test_enable_then_read_back)
 		{
 			struct expected e;
 
-			expect(i, alg, bs, p.salt, p.salt_size, &e);
+			expect(i, alg, bs, p.spec.salt, p.spec.salt_size, &e);
 			ck_assert_mem_eq(res.digest, e.res.digest, e.res.digest_size);
 			free(e.tree);
 		}
@@ -364,7 +366,7 @@ START_TEST(test_prehash_hashes_once)
 	ck_assert_int_ge(image_fd, 0);
 	ino = lookup(fs, "large");	/* over one pool chunk: split across threads */
 	ck_assert_int_eq(mbv_ext4_detach(fs, ino, image_fd, &d, on_error, &m), 0);
-	ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &ahead), 0);
+	ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &ahead, NULL, NULL), 0);
 	ck_assert_uint_eq(hashed, 2 * 1024 * 1024 + 3);
 	p.prehashed = d;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), 0);
@@ -399,7 +401,7 @@ START_TEST(test_prehash_must_fit)
 	small = lookup(fs, "small");
 	medium = lookup(fs, "medium");
 	ck_assert_int_eq(mbv_ext4_detach(fs, medium, image_fd, &d, on_error, &m), 0);
-	ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, NULL), 0);
+	ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, NULL, NULL, NULL), 0);
 	ck_assert_int_eq(mbv_ext4_detach(fs, medium, image_fd, &unrun, on_error, &m), 0);
 
 	/* Another file, other parameters, never hashed: refused before any write. */
@@ -407,11 +409,11 @@ START_TEST(test_prehash_must_fit)
 	other.prehashed = d;
 	ck_assert_int_eq(mbv_ext4_enable(fs, small, &other, NULL, on_error, &m), -ESTALE);
 	ck_assert_ptr_nonnull(strstr(m.last, "pre-hashed"));
-	other.block_size = 1024;
+	other.spec.block_size = 1024;
 	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
 	other = p;
-	other.salt = salt;
-	other.salt_size = sizeof(salt);
+	other.spec.salt = salt;
+	other.spec.salt_size = sizeof(salt);
 	other.prehashed = d;
 	ck_assert_int_eq(mbv_ext4_enable(fs, medium, &other, NULL, on_error, &m), -ESTALE);
 	other = p;
@@ -420,8 +422,8 @@ START_TEST(test_prehash_must_fit)
 	ck_assert_int_eq(m.count, 4);
 	/* Bad parameters to hash: nothing hashed, so enable refuses it too. */
 	other = p;
-	other.block_size = 3000;
-	ck_assert_int_eq(mbv_ext4_detached_hash(unrun, &other, NULL), -EINVAL);
+	other.spec.block_size = 3000;
+	ck_assert_int_eq(mbv_ext4_detached_hash(unrun, &other, NULL, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	ck_assert(same_as_pristine());
 
@@ -451,7 +453,7 @@ START_TEST(test_prehash_must_fit)
 		int wfd = open(path("img"), O_RDWR);
 
 		ck_assert_int_eq(mbv_ext4_detach(fs, small, image_fd, &d, on_error, &m), 0);
-		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &ahead), 0);
+		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &ahead, NULL, NULL), 0);
 		ck_assert_int_eq(ext2fs_bmap2(fs, small, NULL, NULL, 0, 0, NULL, &pblk), 0);
 		ck_assert_int_eq(pwrite(wfd, "X", 1, (off_t)(pblk * fs->blocksize)), 1);
 		close(wfd);
@@ -479,15 +481,90 @@ START_TEST(test_prehash_must_fit)
 		struct mbv_tree_result by_fd, by_fs;
 
 		ck_assert_int_eq(mbv_ext4_detach(fs, medium, image_fd, &d, on_error, &m), 0);
-		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &by_fd), 0);
+		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &by_fd, NULL, NULL), 0);
 		mbv_ext4_detached_free(d);
 		ck_assert_int_eq(mbv_ext4_detach(fs, medium, -1, &d, on_error, &m), 0);
-		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &by_fs), 0);
+		ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, &by_fs, NULL, NULL), 0);
 		mbv_ext4_detached_free(d);
 		ck_assert_mem_eq(by_fs.digest, by_fd.digest, by_fd.digest_size);
 	}
 	ck_assert_int_eq(mbv_ext4_detach(fs, EXT2_ROOT_INO, image_fd, &d, on_error, &m), -EISDIR);
 	ck_assert_ptr_null(d);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	close(image_fd);
+}
+END_TEST
+
+/*
+ * mbv_ext4_enable() and mbv_ext4_detached_hash() refuse a version,
+ * reserved field or tree spec they do not know, with -EINVAL and a message
+ * naming the field, before anything is written; the output structs' reserved
+ * room comes back zeroed.
+ */
+START_TEST(test_reserved_refused)
+{
+	struct mbv_ext4_enable_params good = { .version = MBV_EXT4_ENABLE_PARAMS_VERSION };
+	static const char *const want[] = {
+		"version 2", "reserved0 is reserved", "reserved[4] is reserved",
+		"spec.reserved0 is reserved", "spec.reserved[1] is reserved",
+		"block size 96 is not a power of two", "unknown hash algorithm 9",
+	};
+	struct mbv_ext4_verity_info info;
+	struct mbv_ext4_detached *d;
+	struct mbv_tree_result res;
+	struct msgs m = { .count = 0 };
+	ext2_filsys fs;
+	ext2_ino_t ino;
+	int image_fd;
+	size_t e;
+
+	fresh_image();
+	fs = open_fs(true);
+	image_fd = open(path("img"), O_RDONLY);
+	ck_assert_int_ge(image_fd, 0);
+	ino = lookup(fs, "medium");
+	ck_assert_int_eq(mbv_ext4_detach(fs, ino, image_fd, &d, on_error, &m), 0);
+	for (e = 0; e < sizeof(want) / sizeof(want[0]); e++) {
+		struct mbv_ext4_enable_params p = good;
+		int call;
+
+		switch (e) {
+		case 0: p.version = 2; break;
+		case 1: p.reserved0 = 1; break;
+		case 2: p.reserved[4] = 1; break;
+		case 3: p.spec.reserved0 = 1; break;
+		case 4: p.spec.reserved[1] = 1; break;
+		case 5: p.spec.block_size = 96; break;
+		default: p.spec.hash_algorithm = 9; break;
+		}
+		for (call = 0; call < 2; call++) {
+			m.count = 0;
+			m.last[0] = '\0';
+			if (call == 0)
+				ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m),
+						 -EINVAL);
+			else
+				ck_assert_int_eq(mbv_ext4_detached_hash(d, &p, NULL, on_error, &m),
+						 -EINVAL);
+			ck_assert_int_eq(m.count, 1);
+			ck_assert_msg(strstr(m.last, want[e]) != NULL, "%s: '%s' does not say '%s'",
+				      call ? "detached_hash" : "enable", m.last, want[e]);
+		}
+	}
+	mbv_ext4_detached_free(d);
+	ck_assert_int_eq(ext2fs_close(fs), 0);
+	ck_assert(same_as_pristine());
+
+	/* The good ones work; what comes out has its reserved room zeroed. */
+	fs = open_fs(true);
+	memset(&res, 0xa5, sizeof(res));
+	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &good, &res, on_error, &m), 0);
+	memset(&info, 0xa5, sizeof(info));
+	ck_assert_int_eq(mbv_ext4_measure(fs, ino, &info, on_error, &m), 0);
+	for (e = 0; e < sizeof(res.reserved) / sizeof(res.reserved[0]); e++)
+		ck_assert_uint_eq(res.reserved[e], 0);
+	for (e = 0; e < sizeof(info.reserved) / sizeof(info.reserved[0]); e++)
+		ck_assert_uint_eq(info.reserved[e], 0);
 	ck_assert_int_eq(ext2fs_close(fs), 0);
 	close(image_fd);
 }
@@ -518,15 +595,15 @@ START_TEST(test_check_only_and_refusals)
 	p.flags = 1u << 7;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
 	p.flags = 0;
-	p.block_size = 512;
+	p.spec.block_size = 512;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(m.last, "cannot be read by the kernel"));
-	p.block_size = 8192;
+	p.spec.block_size = 8192;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
-	p.block_size = 0;
-	p.hash_algorithm = 9;
+	p.spec.block_size = 0;
+	p.spec.hash_algorithm = 9;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EINVAL);
-	p.hash_algorithm = 0;
+	p.spec.hash_algorithm = 0;
 	p.sig_size = MBV_MAX_SIGNATURE_SIZE + 1;
 	p.signature = data[3];
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, NULL, on_error, &m), -EMSGSIZE);
@@ -651,12 +728,12 @@ START_TEST(test_signature_stored)
 	ck_assert_uint_le(sig_size, sizeof(sig));
 	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, sig_size, NULL, 0), 0);
 	/* Another hash than the signer's digest: the kernel's key check could never pass. */
-	p.hash_algorithm = MBV_HASH_ALG_SHA512;
+	p.spec.hash_algorithm = MBV_HASH_ALG_SHA512;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), -EBADMSG);
 	p.sig_size = (uint32_t)sig_size;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), -EKEYREJECTED);
 	ck_assert_ptr_nonnull(strstr(m.last, "the file's hash is sha512"));
-	p.hash_algorithm = 0;
+	p.spec.hash_algorithm = 0;
 	ck_assert_int_eq(mbv_ext4_enable(fs, ino, &p, &res, on_error, &m), 0);
 	ck_assert_int_eq(mbv_ext4_read_metadata(fs, ino, MBV_METADATA_SIGNATURE, 0, out,
 						sizeof(out), &done, on_error, &m), 0);
@@ -1001,6 +1078,7 @@ static Suite *ext4_suite(void)
 	tcase_add_test(tc, test_prehash_must_fit);
 	tcase_add_test(tc, test_prehash_hashes_once);
 	tcase_add_test(tc, test_check_only_and_refusals);
+	tcase_add_test(tc, test_reserved_refused);
 	tcase_add_test(tc, test_signature_stored);
 	tcase_add_loop_test(tc, test_verify_names_the_place, 0, 5);
 	tcase_add_test(tc, test_helpers_and_walk);

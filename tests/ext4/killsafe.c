@@ -233,12 +233,12 @@ static int do_enable(const struct config *c, const char *img)
 
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
-	p.hash_algorithm = c->hash_alg;
-	p.block_size = c->block_size;
+	p.spec.hash_algorithm = c->hash_alg;
+	p.spec.block_size = c->block_size;
 	for (i = 0; c->salt_hex && c->salt_hex[2 * i]; i++)
 		sscanf(c->salt_hex + 2 * i, "%2hhx", &salt[i]);
-	p.salt_size = (uint32_t)i;
-	p.salt = salt;
+	p.spec.salt_size = (uint32_t)i;
+	p.spec.salt = salt;
 	if (c->signed_) {
 		sig = slurp(path("%s.sig", c->name), &sig_size);
 		if (!sig)

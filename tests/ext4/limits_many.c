@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	ext2fs_close_inode_scan(scan);
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
-	p.block_size = 1024;
+	p.spec.block_size = 1024;
 	for (i = 0; i < n && !status; i++)
 		if (mbv_ext4_enable(fs, inos[i], &p, NULL, NULL, NULL)) {
 			fprintf(stderr, "FAIL: enable of inode %u\n", inos[i]);

@@ -197,15 +197,15 @@ void fz_check_exact(ext2_filsys fs, uint32_t ino, const struct mbv_ext4_verity_i
 	/* The tree enable would write, block by block. */
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
-	p.hash_algorithm = info->hash_algorithm;
-	p.block_size = info->block_size;
-	p.salt_size = info->salt_size;
-	p.salt = info->salt;
+	p.spec.hash_algorithm = info->hash_algorithm;
+	p.spec.block_size = info->block_size;
+	p.spec.salt_size = info->salt_size;
+	p.spec.salt = info->salt;
 	p.file_size = x.size;
 	p.tree_block = compare_tree_block;
 	p.ctx = &x;
 	x.stored = malloc(info->block_size);
-	if (!x.stored || mbv_compute_tree(&p, read_data, &x, &res))
+	if (!x.stored || mbv_compute_tree(&p, read_data, &x, &res, NULL, NULL))
 		missed(&x, "its tree cannot be rebuilt");
 	free(x.stored);
 	if (res.tree_size != info->tree_size || memcmp(res.digest, info->digest, res.digest_size) ||

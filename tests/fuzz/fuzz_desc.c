@@ -39,7 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ext4_file f;
 	const uint8_t *desc = data + HDR;
 	uint8_t fdigest[12 + MBV_MAX_DIGEST_SIZE];
-	char errbuf[MBV_SIG_ERRBUF_SIZE];
 	uint64_t tree_size;
 	int worst;
 
@@ -59,11 +58,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (worst >= EXT4_DESC_FATAL || !info.hash_algorithm)
 		return 0;
 	mbv_formatted_digest(info.hash_algorithm, info.digest, fdigest);
-	if (info.block_size)
-		mbv_tree_size(info.hash_algorithm, info.block_size, f.size, &tree_size);
+	if (info.block_size) {
+		struct mbv_tree_spec spec = { .hash_algorithm = info.hash_algorithm,
+					      .block_size = info.block_size };
+
+		mbv_tree_size(&spec, f.size, &tree_size, NULL, NULL);
+	}
 	/* The signature parser sees what the kernel would hand PKCS#7. */
 	if (info.sig_size && fz_cert_path())
 		mbv_verify_signature(info.hash_algorithm, info.digest, desc + MBV_DESCRIPTOR_SIZE,
-				     info.sig_size, fz_cert_path(), errbuf, sizeof(errbuf));
+				     info.sig_size, fz_cert_path(), NULL, NULL);
 	return 0;
 }

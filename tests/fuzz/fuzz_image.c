@@ -139,16 +139,16 @@ static void enable_some(const char *path, const uint8_t *data, size_t size, int 
 		return;
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
-	p.hash_algorithm = (data[size - 1] & 1) ? MBV_HASH_ALG_SHA512 : MBV_HASH_ALG_SHA256;
-	p.block_size = 1024;
-	p.salt_size = data[size - 2] % 33;
-	p.salt = data;
+	p.spec.hash_algorithm = (data[size - 1] & 1) ? MBV_HASH_ALG_SHA512 : MBV_HASH_ALG_SHA256;
+	p.spec.block_size = 1024;
+	p.spec.salt_size = data[size - 2] % 33;
+	p.spec.salt = data;
 	p.sig_size = data[size - 3] & 1 ? 300 : 0;
 	p.signature = data + 64;	/* hostile bytes: refused before any write */
 	if (data[size - 3] & 2) {
 		memcpy(sig, fake_sig_head, sizeof(fake_sig_head));
 		memset(sig + sizeof(fake_sig_head), 0x5a, sizeof(sig) - sizeof(fake_sig_head));
-		if (p.hash_algorithm == MBV_HASH_ALG_SHA512)
+		if (p.spec.hash_algorithm == MBV_HASH_ALG_SHA512)
 			sig[40] = sig[99] = 0x03;	/* both digest OIDs: sha512 */
 		p.signature = sig;
 	}
@@ -164,7 +164,7 @@ static void enable_some(const char *path, const uint8_t *data, size_t size, int 
 		tries++;
 		p.prehashed = NULL;
 		if (ahead && mbv_ext4_detach(fs, ino, image_fd, &d, fz_msg, NULL) == 0 &&
-		    mbv_ext4_detached_hash(d, &p, &res) == 0)
+		    mbv_ext4_detached_hash(d, &p, &res, NULL, NULL) == 0)
 			p.prehashed = d;
 		if (mbv_ext4_enable(fs, ino, &p, &res, fz_msg, NULL) == 0)
 			mbv_ext4_verify(fs, ino, NULL, report, NULL, &info, fz_msg, NULL);

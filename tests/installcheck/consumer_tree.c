@@ -15,9 +15,15 @@ static int read_file(void *ctx, void *buf, size_t count)
 	return fread(buf, 1, count, ctx) == count ? 0 : -EIO;
 }
 
+static void print_error(void *ctx, const char *msg)
+{
+	fprintf(stderr, "consumer_tree: %s: %s\n", (const char *)ctx, msg);
+}
+
 int main(int argc, char **argv)
 {
-	struct mbv_tree_params p = { .version = 1, .hash_algorithm = MBV_HASH_ALG_SHA256 };
+	struct mbv_tree_params p = { .version = MBV_TREE_PARAMS_VERSION,
+				     .spec.hash_algorithm = MBV_HASH_ALG_SHA256 };
 	struct mbv_tree_result res;
 	struct stat st;
 	FILE *f;
@@ -28,7 +34,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	p.file_size = st.st_size;
-	err = mbv_compute_tree(&p, read_file, f, &res);
+	err = mbv_compute_tree(&p, read_file, f, &res, print_error, argv[1]);
 	fclose(f);
 	if (err) {
 		fprintf(stderr, "consumer_tree: %s: %s\n", argv[1], strerror(-err));

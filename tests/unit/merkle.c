@@ -50,16 +50,15 @@ static int collect_block(void *ctx, const void *block, size_t size, uint64_t off
 }
 
 static void params_for(struct mbv_tree_params *p, const struct kat *k,
-		       struct tree_buf *t, uint32_t flags)
+		       struct tree_buf *t)
 {
 	memset(p, 0, sizeof(*p));
 	p->version = 1;
-	p->hash_algorithm = k->hash_alg;
-	p->block_size = k->block_size;
-	p->salt = k->salt;
-	p->salt_size = k->salt_size;
+	p->spec.hash_algorithm = k->hash_alg;
+	p->spec.block_size = k->block_size;
+	p->spec.salt = k->salt;
+	p->spec.salt_size = k->salt_size;
 	p->file_size = k->size;
-	p->flags = flags;
 	p->tree_block = collect_block;
 	p->ctx = t;
 }
@@ -78,8 +77,9 @@ static void check_kat(const struct kat *k, const uint8_t *data, unsigned int see
 	t.size = k->tree_size;
 	t.p = malloc(t.size ? t.size : 1);
 	ck_assert_ptr_nonnull(t.p);
-	params_for(&p, k, &t, flags);
-	ck_assert_int_eq(mbv_tree_new(&p, &b), 0);
+	params_for(&p, k, &t);
+	/* The test-only flag goes through the library-internal entry. */
+	ck_assert_int_eq(mbv_tree_new_flags(&p, flags, &b, NULL, NULL), 0);
 	while (off < k->size) {
 		uint64_t n = k->size - off;
 
@@ -207,8 +207,8 @@ START_TEST(pool_known_answers)
 
 		t.size = k->tree_size;
 		t.p = malloc(t.size ? t.size : 1);
-		params_for(&p, k, &t, 0);
-		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &res), 0);
+		params_for(&p, k, &t);
+		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &res, NULL, NULL), 0);
 		ck_assert_msg(memcmp(res.digest, k->digest, res.digest_size) == 0,
 			      "digest of %s with %u threads", k->id, threads);
 		SHA256(t.p, (size_t)t.size, sha);
@@ -235,7 +235,7 @@ START_TEST(pool_read_error_surfaces)
 		struct mbv_tree_params p = { .version = 1, .file_size = 12 << 20 };
 		struct mbv_tree_result res;
 
-		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &res), -EIO);
+		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &res, NULL, NULL), -EIO);
 	}
 	/* The pool still works afterwards. */
 	{
@@ -243,8 +243,8 @@ START_TEST(pool_read_error_surfaces)
 		struct mbv_tree_params p = { .version = 1, .file_size = 12 << 20 };
 		struct mbv_tree_result a, b;
 
-		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &a), 0);
-		ck_assert_int_eq(mbv_pool_compute_tree(NULL, &p, mem_pread, &m, &b), 0);
+		ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, &m, &a, NULL, NULL), 0);
+		ck_assert_int_eq(mbv_pool_compute_tree(NULL, &p, mem_pread, &m, &b, NULL, NULL), 0);
 		ck_assert_mem_eq(a.digest, b.digest, 32);
 	}
 	mbv_pool_free(pool);
@@ -266,7 +266,7 @@ START_TEST(read_error_surfaces)
 	struct mbv_tree_result res;
 	int calls = 0;
 
-	ck_assert_int_eq(mbv_compute_tree(&p, failing_read, &calls, &res), -EIO);
+	ck_assert_int_eq(mbv_compute_tree(&p, failing_read, &calls, &res, NULL, NULL), -EIO);
 	ck_assert_int_eq(calls, 2);
 }
 END_TEST
@@ -285,7 +285,7 @@ START_TEST(callback_error_surfaces)
 	uint8_t *data = calloc(1, 1 << 20);
 	int err;
 
-	ck_assert_int_eq(mbv_tree_new(&p, &b), 0);
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), 0);
 	err = mbv_tree_update(b, data, 1 << 20);
 	if (!err)
 		err = mbv_tree_finish(b, &res);
@@ -302,45 +302,228 @@ START_TEST(bad_params_rejected)
 	struct mbv_tree_result res;
 	uint8_t salt[33] = { 0 };
 
-	ck_assert_int_eq(mbv_tree_new(&p, &b), 0);
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), 0);
 	ck_assert_int_eq(mbv_tree_update(b, salt, 11), -EINVAL);	/* too much */
 	ck_assert_int_eq(mbv_tree_update(b, salt, 9), 0);
 	ck_assert_int_eq(mbv_tree_finish(b, &res), -EINVAL);		/* too little */
 	mbv_tree_free(b);
 
 	p.version = 2;
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
 	p.version = 1;
 	p.reserved[3] = 1;
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
 	p.reserved[3] = 0;
-	p.block_size = 3000;
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
-	p.block_size = 32;	/* below 2 x SHA-256 digest */
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
-	p.block_size = 64;
-	p.hash_algorithm = MBV_HASH_ALG_SHA512;
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
-	p.hash_algorithm = 3;
-	p.block_size = 4096;
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
-	p.hash_algorithm = 0;
-	p.salt = salt;
-	p.salt_size = 33;
-	ck_assert_int_eq(mbv_tree_new(&p, &b), -EINVAL);
+	p.spec.block_size = 3000;
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
+	p.spec.block_size = 32;	/* below 2 x SHA-256 digest */
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
+	p.spec.block_size = 64;
+	p.spec.hash_algorithm = MBV_HASH_ALG_SHA512;
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
+	p.spec.hash_algorithm = 3;
+	p.spec.block_size = 4096;
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
+	p.spec.hash_algorithm = 0;
+	p.spec.salt = salt;
+	p.spec.salt_size = 33;
+	ck_assert_int_eq(mbv_tree_new(&p, &b, NULL, NULL), -EINVAL);
+}
+END_TEST
+
+/* What an mbv_error_fn was told: how often, and the last line. */
+struct told {
+	int calls;
+	char last[256];
+};
+
+static void tell_me(void *ctx, const char *msg)
+{
+	struct told *t = ctx;
+
+	t->calls++;
+	snprintf(t->last, sizeof(t->last), "%s", msg);
+}
+
+/* Refused with -EINVAL, told once, and the line says @want. */
+#define ck_refused(call, t, want) do {						\
+	(t)->calls = 0;								\
+	(t)->last[0] = '\0';							\
+	ck_assert_int_eq((call), -EINVAL);					\
+	ck_assert_int_eq((t)->calls, 1);					\
+	ck_assert_msg(strstr((t)->last, (want)) != NULL,			\
+		      "'%s' does not say '%s'", (t)->last, (want));		\
+	ck_assert_ptr_null(strchr((t)->last, '\n'));				\
+} while (0)
+
+/* mbv_tree_spec_check(): each bad field refused with a reason naming it. */
+START_TEST(spec_check_names_the_field)
+{
+	static const uint8_t salt[40];
+	static const struct {
+		struct mbv_tree_spec spec;
+		const char *want;
+	} bad[] = {
+		{ { .hash_algorithm = 7 }, "unknown hash algorithm 7" },
+		{ { .block_size = 96 }, "block size 96 is not a power of two" },
+		{ { .block_size = 3000 }, "block size 3000 is not a power of two" },
+		{ { .block_size = 1u << 31 }, "block size 2147483648 is over 1073741824" },
+		{ { .block_size = 32 }, "block size 32 is under twice the sha256 digest (64)" },
+		{ { .hash_algorithm = MBV_HASH_ALG_SHA512, .block_size = 64 },
+		  "block size 64 is under twice the sha512 digest (128)" },
+		{ { .salt_size = 40, .salt = salt }, "salt of 40 bytes is over 32" },
+		{ { .salt_size = 33, .salt = salt }, "salt of 33 bytes is over 32" },
+		{ { .salt_size = 4 }, "salt size 4 without a salt" },
+		{ { .reserved0 = 1 }, "spec.reserved0 is reserved and must be zero" },
+		{ { .reserved = { 0, 9 } }, "spec.reserved[1] is reserved and must be zero" },
+	};
+	struct mbv_tree_spec r;
+	struct told t;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&r, 0xa5, sizeof(r));
+		ck_refused(mbv_tree_spec_check(&bad[i].spec, &r, tell_me, &t), &t, bad[i].want);
+		/* Without a callback: the same answer, nothing else. */
+		ck_assert_int_eq(mbv_tree_spec_check(&bad[i].spec, NULL, NULL, NULL), -EINVAL);
+		/* mbv_tree_size() refuses the same spec the same way. */
+		{
+			uint64_t size = 123;
+
+			ck_refused(mbv_tree_size(&bad[i].spec, 4096, &size, tell_me, &t), &t,
+				   bad[i].want);
+			ck_assert_uint_eq(size, 123);
+		}
+	}
+
+	/* The defaults, applied in one place; the callback is not called. */
+	{
+		struct mbv_tree_spec zero = { 0 };
+
+		t.calls = 0;
+		memset(&r, 0xa5, sizeof(r));
+		ck_assert_int_eq(mbv_tree_spec_check(&zero, &r, tell_me, &t), 0);
+		ck_assert_int_eq(t.calls, 0);
+		ck_assert_uint_eq(r.hash_algorithm, MBV_HASH_ALG_SHA256);
+		ck_assert_uint_eq(r.block_size, 4096);
+		ck_assert_uint_eq(r.salt_size, 0);
+		ck_assert_ptr_null(r.salt);
+	}
+	{
+		struct mbv_tree_spec ok = { .hash_algorithm = MBV_HASH_ALG_SHA512, .block_size = 128,
+					    .salt_size = 32, .salt = salt };
+
+		ck_assert_int_eq(mbv_tree_spec_check(&ok, &r, tell_me, &t), 0);
+		ck_assert_uint_eq(r.hash_algorithm, MBV_HASH_ALG_SHA512);
+		ck_assert_uint_eq(r.block_size, 128);
+		ck_assert_ptr_eq(r.salt, salt);
+		ck_assert_uint_eq(r.salt_size, 32);
+	}
+}
+END_TEST
+
+/*
+ * Every tree entry point refuses a version, reserved field or spec it does
+ * not know, and says which: mbv_tree_new(), mbv_compute_tree(),
+ * mbv_pool_compute_tree() without a pool and with one (its own path).
+ */
+static int zero_read(void *ctx, void *buf, size_t count)
+{
+	memset(buf, 0, count);
+	return 0;
+}
+
+static int zero_pread(void *ctx, void *buf, size_t count, uint64_t offset)
+{
+	memset(buf, 0, count);
+	return 0;
+}
+
+START_TEST(entry_points_check_reserved)
+{
+	struct mbv_tree_params good = { .version = MBV_TREE_PARAMS_VERSION, .file_size = 8 << 20 };
+	struct mbv_tree_params p;
+	struct mbv_tree_builder *b;
+	struct mbv_tree_result res;
+	struct mbv_pool *pool;
+	struct told t;
+	int which, e;
+
+	ck_assert_int_eq(mbv_pool_new(2, &pool), 0);
+	for (e = 0; e < 5; e++) {
+		const char *want;
+
+		p = good;
+		switch (e) {
+		case 0: p.version = 2; want = "version 2"; break;
+		case 1: p.reserved0 = 1; want = "reserved0 is reserved"; break;
+		case 2: p.reserved[5] = 1; want = "reserved[5] is reserved"; break;
+		case 3: p.spec.reserved[0] = 1; want = "spec.reserved[0] is reserved"; break;
+		default: p.spec.block_size = 96; want = "block size 96"; break;
+		}
+		for (which = 0; which < 4; which++) {
+			switch (which) {
+			case 0:
+				b = (struct mbv_tree_builder *)&b;
+				ck_refused(mbv_tree_new(&p, &b, tell_me, &t), &t, want);
+				ck_assert_ptr_null(b);
+				break;
+			case 1:
+				ck_refused(mbv_compute_tree(&p, zero_read, NULL, &res, tell_me, &t),
+					   &t, want);
+				break;
+			case 2:
+				ck_refused(mbv_pool_compute_tree(NULL, &p, zero_pread, NULL, &res,
+								 tell_me, &t), &t, want);
+				break;
+			default:
+				ck_refused(mbv_pool_compute_tree(pool, &p, zero_pread, NULL, &res,
+								 tell_me, &t), &t, want);
+				break;
+			}
+		}
+	}
+	/* The good ones pass, silently, through each. */
+	t.calls = 0;
+	ck_assert_int_eq(mbv_compute_tree(&good, zero_read, NULL, &res, tell_me, &t), 0);
+	ck_assert_int_eq(mbv_pool_compute_tree(pool, &good, zero_pread, NULL, &res, tell_me, &t), 0);
+	ck_assert_int_eq(t.calls, 0);
+	mbv_pool_free(pool);
+
+	/* A builder keeps its callback for what update and finish refuse. */
+	good.file_size = 10;
+	ck_assert_int_eq(mbv_tree_new(&good, &b, tell_me, &t), 0);
+	ck_refused(mbv_tree_update(b, &res, 11), &t, "fed past the file size 10");
+	ck_assert_int_eq(mbv_tree_update(b, &res, 9), 0);
+	ck_refused(mbv_tree_finish(b, &res), &t, "finished after 9 bytes of a 10-byte file");
+	mbv_tree_free(b);
+}
+END_TEST
+
+/* Output structs end in reserved room, which comes back zeroed. */
+START_TEST(result_reserved_zeroed)
+{
+	struct mbv_tree_params p = { .version = MBV_TREE_PARAMS_VERSION, .file_size = 5000 };
+	static const uint64_t zero[sizeof(((struct mbv_tree_result *)0)->reserved) / 8];
+	struct mbv_tree_result res;
+
+	memset(&res, 0xa5, sizeof(res));
+	ck_assert_int_eq(mbv_compute_tree(&p, zero_read, NULL, &res, NULL, NULL), 0);
+	ck_assert_mem_eq(res.reserved, zero, sizeof(zero));
 }
 END_TEST
 
 /* Geometry: the worked example of DESIGN.md (524289 bytes: 3 tree blocks). */
 START_TEST(tree_size_matches_layout)
 {
+	struct mbv_tree_spec spec = { .hash_algorithm = MBV_HASH_ALG_SHA256, .block_size = 4096 };
 	uint64_t size;
 
-	ck_assert_int_eq(mbv_tree_size(MBV_HASH_ALG_SHA256, 4096, 524289, &size), 0);
+	ck_assert_int_eq(mbv_tree_size(&spec, 524289, &size, NULL, NULL), 0);
 	ck_assert_uint_eq(size, 3 * 4096);
-	ck_assert_int_eq(mbv_tree_size(MBV_HASH_ALG_SHA256, 4096, 4096, &size), 0);
+	ck_assert_int_eq(mbv_tree_size(&spec, 4096, &size, NULL, NULL), 0);
 	ck_assert_uint_eq(size, 0);
-	ck_assert_int_eq(mbv_tree_size(MBV_HASH_ALG_SHA256, 4096, 0, &size), 0);
+	ck_assert_int_eq(mbv_tree_size(&spec, 0, &size, NULL, NULL), 0);
 	ck_assert_uint_eq(size, 0);
 }
 END_TEST
@@ -365,6 +548,9 @@ int main(void)
 	tcase_add_test(tc, callback_error_surfaces);
 	tcase_add_test(tc, bad_params_rejected);
 	tcase_add_test(tc, tree_size_matches_layout);
+	tcase_add_test(tc, spec_check_names_the_field);
+	tcase_add_test(tc, entry_points_check_reserved);
+	tcase_add_test(tc, result_reserved_zeroed);
 	tcase_set_timeout(tc, 600);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

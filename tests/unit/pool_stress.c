@@ -37,10 +37,10 @@ static void tree_of(struct mbv_pool *pool, uint32_t alg, uint64_t size,
 
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
-	p.hash_algorithm = alg;
-	p.block_size = 4096;
+	p.spec.hash_algorithm = alg;
+	p.spec.block_size = 4096;
 	p.file_size = size;
-	ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, data, res), 0);
+	ck_assert_int_eq(mbv_pool_compute_tree(pool, &p, mem_pread, data, res, NULL, NULL), 0);
 }
 
 /*

@@ -89,6 +89,22 @@ static void fill_digest(uint8_t *d, unsigned int seed)
 		d[i] = (uint8_t)(seed * 131 + i * 7 + 1);
 }
 
+/*
+ * The reason the error callback gives, kept where an errbuf kept it:
+ * reason_to(@buf) empties @buf (a char[MBV_SIG_ERRBUF_SIZE]) and returns the
+ * callback that fills it, so a call that succeeds leaves it empty.
+ */
+static void keep_reason(void *ctx, const char *msg)
+{
+	snprintf(ctx, MBV_SIG_ERRBUF_SIZE, "%s", msg);
+}
+
+static mbv_error_fn reason_to(char *buf)
+{
+	buf[0] = '\0';
+	return keep_reason;
+}
+
 /* The reason is one line and names @file. */
 static void check_reason(const char *why, const char *file)
 {
@@ -114,9 +130,10 @@ static int verify_both_ways(uint32_t alg, const uint8_t *digest, const uint8_t *
 	char vwhy[MBV_SIG_ERRBUF_SIZE];
 	int err, verr;
 
-	err = mbv_verify_signature(alg, digest, sig, sig_size, cert, why, why_size);
+	err = mbv_verify_signature(alg, digest, sig, sig_size, cert,
+				   why && why_size ? reason_to(why) : NULL, why);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
-	verr = mbv_sig_verifier_new(cert, &v, vwhy, sizeof(vwhy));
+	verr = mbv_sig_verifier_new(cert, &v, reason_to(vwhy), vwhy);
 	if (verr) {
 		ck_assert_ptr_null(v);
 		ck_assert_msg(verr == err, "%s: verifier not loaded (%d: %s), mbv_verify_signature %d",
@@ -125,14 +142,14 @@ static int verify_both_ways(uint32_t alg, const uint8_t *digest, const uint8_t *
 		return err;
 	}
 	ck_assert_str_eq(vwhy, "");
-	verr = mbv_sig_verifier_check(v, alg, digest, sig, sig_size, vwhy, sizeof(vwhy));
+	verr = mbv_sig_verifier_check(v, alg, digest, sig, sig_size, reason_to(vwhy), vwhy);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
 	ck_assert_msg(verr == err, "%s: verifier %d (%s), mbv_verify_signature %d", cert,
 		      verr, vwhy, err);
 	if (why && why_size)
 		ck_assert_str_eq(vwhy, why);
-	/* No errbuf is fine too. */
-	ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, NULL, 0),
+	/* No callback is fine too. */
+	ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, NULL, NULL),
 			 err);
 	mbv_sig_verifier_free(v);
 	return err;
@@ -148,7 +165,7 @@ START_TEST(test_round_trip)
 
 	fill_digest(digest, (unsigned int)_i);
 	ck_assert_int_eq(mbv_sign_digest(alg, digest, keyf(k), certf(k), &sig,
-					 &sig_size, why, sizeof(why)), 0);
+					 &sig_size, reason_to(why), why), 0);
 	ck_assert_str_eq(why, "");
 	ck_assert_uint_gt(sig_size, 0);
 	ck_assert_uint_le(sig_size, MBV_MAX_SIGNATURE_SIZE);
@@ -165,7 +182,7 @@ START_TEST(test_round_trip)
 	ck_assert_int_eq(verify_both_ways(alg ^ 3, digest, sig, sig_size, certf(k),
 					  why, sizeof(why)), -EKEYREJECTED);
 	check_reason(why, NULL);
-	/* No errbuf is fine too. */
+	/* No callback is fine too. */
 	ck_assert_int_eq(verify_both_ways(alg, digest, sig, sig_size, certf(k),
 					  NULL, 0), 0);
 	free(sig);
@@ -180,7 +197,7 @@ START_TEST(test_combined_pem)
 
 	fill_digest(digest, 9);
 	ck_assert_int_eq(mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, path("both.pem"),
-					 NULL, &sig, &sig_size, NULL, 0), 0);
+					 NULL, &sig, &sig_size, NULL, NULL), 0);
 	ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
 					  certf("rsa2048"), NULL, 0), 0);
 	free(sig);
@@ -249,13 +266,13 @@ static void case_digest(const struct file_case *c, const char *file,
 	fclose(f);
 	memset(&p, 0, sizeof(p));
 	p.version = 1;
-	p.hash_algorithm = mbv_hash_alg_by_name(c->hash);
-	p.block_size = c->block_size;
-	p.salt_size = unhex(c->salt, salt);
-	p.salt = salt;
+	p.spec.hash_algorithm = mbv_hash_alg_by_name(c->hash);
+	p.spec.block_size = c->block_size;
+	p.spec.salt_size = unhex(c->salt, salt);
+	p.spec.salt = salt;
 	p.file_size = c->size;
 	r.p = data;
-	ck_assert_int_eq(mbv_compute_tree(&p, read_mem, &r, res), 0);
+	ck_assert_int_eq(mbv_compute_tree(&p, read_mem, &r, res, NULL, NULL), 0);
 	free(data);
 }
 
@@ -283,13 +300,13 @@ START_TEST(test_rsa_identical_to_fsverity)
 	fsverity_sign(c, file, k, ref);
 	want = slurp(ref, &want_size);
 	ck_assert_int_eq(mbv_sign_digest(res.hash_algorithm, res.digest, keyf(k),
-					 certf(k), &sig, &sig_size, NULL, 0), 0);
+					 certf(k), &sig, &sig_size, NULL, NULL), 0);
 	ck_assert_uint_eq(sig_size, want_size);
 	ck_assert_mem_eq(sig, want, sig_size);
 	free(sig);
-	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, NULL), 0);
 	ck_assert_int_eq(mbv_signer_sign(s, res.hash_algorithm, res.digest, &sig,
-					 &sig_size, NULL, 0), 0);
+					 &sig_size, NULL, NULL), 0);
 	mbv_signer_free(s);
 	ck_assert_uint_eq(sig_size, want_size);
 	ck_assert_mem_eq(sig, want, sig_size);
@@ -327,7 +344,7 @@ static void sign_ok(const char *k, uint32_t alg, const uint8_t *digest,
 		    uint8_t **sig, size_t *sig_size)
 {
 	ck_assert_int_eq(mbv_sign_digest(alg, digest, keyf(k), certf(k), sig,
-					 sig_size, NULL, 0), 0);
+					 sig_size, NULL, NULL), 0);
 }
 
 /*
@@ -490,7 +507,7 @@ START_TEST(test_openssl_variants)
 				    path("fd.bin"), certf("ec256"), keyf("ec256"),
 				    path("v.sig")), 0);
 		sig = slurp(path("v.sig"), &sig_size);
-		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, sig_size, pwhy, sizeof(pwhy));
+		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, sig_size, reason_to(pwhy), pwhy);
 		ck_assert_msg(err == v[i].want, "openssl %s %s: parse %d: %s", v[i].tool,
 			      v[i].opts, err, pwhy);
 		if (err)
@@ -909,7 +926,7 @@ START_TEST(test_parse_refusals)
 	ck_assert_int_eq(sh("openssl x509 -in %s -outform DER -out %s", certf("rsa2048"),
 			    path("rsa2048.der")), 0);
 	syn_build(b, &c->s);
-	err = mbv_parse_signature(MBV_HASH_ALG_SHA256, b->d, b->n, why, sizeof(why));
+	err = mbv_parse_signature(MBV_HASH_ALG_SHA256, b->d, b->n, reason_to(why), why);
 	ck_assert_msg(err == c->want, "%s: %d, want %d: %s", c->name, err, c->want, why);
 	if (c->want) {
 		check_reason(why, NULL);
@@ -918,7 +935,7 @@ START_TEST(test_parse_refusals)
 	} else {
 		ck_assert_str_eq(why, "");
 	}
-	ck_assert_int_eq(mbv_parse_signature(0, b->d, b->n, NULL, 0), c->want_any_hash);
+	ck_assert_int_eq(mbv_parse_signature(0, b->d, b->n, NULL, NULL), c->want_any_hash);
 	/* The verifier refuses it first with the same code and reason. */
 	if (c->want)
 		ck_assert_int_eq(verify_both_ways(MBV_HASH_ALG_SHA256, b->d, b->d, b->n,
@@ -941,11 +958,11 @@ START_TEST(test_parse_fsverity_signatures)
 	case_digest(c, file, &res);
 	fsverity_sign(c, file, k, ref);
 	sig = slurp(ref, &size);
-	ck_assert_int_eq(mbv_parse_signature(res.hash_algorithm, sig, size, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_parse_signature(res.hash_algorithm, sig, size, reason_to(why), why), 0);
 	ck_assert_str_eq(why, "");
-	ck_assert_int_eq(mbv_parse_signature(0, sig, size, why, sizeof(why)), 0);
-	ck_assert_int_eq(mbv_parse_signature(res.hash_algorithm ^ 3, sig, size, why,
-					     sizeof(why)), -EKEYREJECTED);
+	ck_assert_int_eq(mbv_parse_signature(0, sig, size, reason_to(why), why), 0);
+	ck_assert_int_eq(mbv_parse_signature(res.hash_algorithm ^ 3, sig, size, reason_to(why),
+					     why), -EKEYREJECTED);
 	check_reason(why, NULL);
 	free(sig);
 }
@@ -965,24 +982,24 @@ START_TEST(test_parse_hostile)
 	buf = malloc(MBV_MAX_SIGNATURE_SIZE + 1);
 	ck_assert_ptr_nonnull(buf);
 	for (n = 1; n < size; n++) {
-		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, n, why, sizeof(why));
+		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, n, reason_to(why), why);
 		ck_assert_msg(err == -EBADMSG, "truncated to %zu: %d", n, err);
 		check_reason(why, NULL);
 	}
 	memcpy(buf, sig, size);
 	buf[size] = 0;
-	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size + 1, why,
-					     sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size + 1, reason_to(why),
+					     why), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(why, "1 bytes of trailing data"));
 	/* A multi-byte tag and an indefinite length where the signature starts. */
 	buf[0] = 0x3f;
-	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size, why,
-					     sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size, reason_to(why),
+					     why), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(why, "multi-byte tag"));
 	buf[0] = 0x30;
 	buf[1] = 0x80;
-	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size, why,
-					     sizeof(why)), -EBADMSG);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, size, reason_to(why),
+					     why), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(why, "indefinite length (BER"));
 	/* Random bytes, whatever they start with. */
 	for (i = 0; i < 2000; i++) {
@@ -991,20 +1008,20 @@ START_TEST(test_parse_hostile)
 			buf[j] = (uint8_t)rand_r(&seed);
 		if (i & 1)
 			buf[0] = 0x30;
-		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, n, why, sizeof(why));
+		err = mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, n, reason_to(why), why);
 		ck_assert_msg(err < 0, "random bytes %zu accepted", i);
 		check_reason(why, NULL);
 	}
-	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, 0, why, sizeof(why)),
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf, 0, reason_to(why), why),
 			 -EBADMSG);
 	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, buf,
-					     MBV_MAX_SIGNATURE_SIZE + 1, why, sizeof(why)),
+					     MBV_MAX_SIGNATURE_SIZE + 1, reason_to(why), why),
 			 -EMSGSIZE);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, NULL, 5, why, sizeof(why)),
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, NULL, 5, reason_to(why), why),
 			 -EINVAL);
-	ck_assert_int_eq(mbv_parse_signature(99, sig, size, why, sizeof(why)), -EINVAL);
-	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, size, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_parse_signature(99, sig, size, reason_to(why), why), -EINVAL);
+	ck_assert_int_eq(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, size, reason_to(why), why), 0);
 	free(buf);
 	free(sig);
 }
@@ -1044,7 +1061,7 @@ START_TEST(test_bad_keys)
 		const struct bad_key *c = &bad_keys[i];
 		const char *k = path(c->key), *ce = path(c->cert);
 		int err = mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, k, ce, &sig,
-					  &sig_size, why, sizeof(why));
+					  &sig_size, reason_to(why), why);
 
 		ck_assert_msg(err == c->want, "%s + %s: %d (%s), want %d", c->key,
 			      c->cert, err, why, c->want);
@@ -1053,7 +1070,7 @@ START_TEST(test_bad_keys)
 		check_reason(why, c->names ? ce : k);
 	}
 	ck_assert_int_eq(mbv_sign_digest(7, digest, keyf("rsa2048"), certf("rsa2048"),
-					 &sig, &sig_size, why, sizeof(why)), -EINVAL);
+					 &sig, &sig_size, reason_to(why), why), -EINVAL);
 }
 END_TEST
 
@@ -1063,8 +1080,8 @@ static void signer_ok(const struct mbv_signer *s, uint32_t alg, const uint8_t *d
 {
 	char why[MBV_SIG_ERRBUF_SIZE];
 
-	ck_assert_int_eq(mbv_signer_sign(s, alg, digest, sig, sig_size, why,
-					 sizeof(why)), 0);
+	ck_assert_int_eq(mbv_signer_sign(s, alg, digest, sig, sig_size, reason_to(why),
+					 why), 0);
 	ck_assert_str_eq(why, "");
 	ck_assert_ptr_nonnull(*sig);
 	ck_assert_uint_gt(*sig_size, 0);
@@ -1088,7 +1105,7 @@ START_TEST(test_signer_like_sign_digest)
 	size_t na, nb;
 
 	fill_digest(digest, 20 + (unsigned int)_i);
-	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, reason_to(why), why), 0);
 	ck_assert_str_eq(why, "");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
@@ -1116,7 +1133,7 @@ START_TEST(test_signer_combined_pem)
 	size_t na, nb;
 
 	fill_digest(digest, 31);
-	ck_assert_int_eq(mbv_signer_new(path("both.pem"), NULL, &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_signer_new(path("both.pem"), NULL, &s, NULL, NULL), 0);
 	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &a, &na);
 	mbv_signer_free(s);
 	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &b, &nb);
@@ -1153,6 +1170,82 @@ static int ask(char *buf, int size, const char *what, void *arg)
  * passin or an asker signs what the plain key signs; a wrong passphrase, a
  * refusal, a bad passin or a bad spec fail with their codes and leave nothing.
  */
+/* How often the callback was called, and its last line. */
+struct told {
+	int calls;
+	char last[MBV_SIG_ERRBUF_SIZE];
+};
+
+static void count_reason(void *ctx, const char *msg)
+{
+	struct told *t = ctx;
+
+	t->calls++;
+	snprintf(t->last, sizeof(t->last), "%s", msg);
+}
+
+#define TOLD_ONCE(call, want_err, t) do {					\
+	(t)->calls = 0;								\
+	ck_assert_int_eq((call), (want_err));					\
+	ck_assert_int_eq((t)->calls, (want_err) ? 1 : 0);			\
+	if (want_err) {								\
+		ck_assert_msg((t)->last[0] != '\0', "empty reason");		\
+		ck_assert_ptr_null(strchr((t)->last, '\n'));			\
+	}									\
+} while (0)
+
+/*
+ * The one error shape: every signature function tells a failure to its
+ * mbv_error_fn once, in one line, and a success not at all; NULL is fine.
+ */
+START_TEST(test_error_callback_once)
+{
+	uint8_t digest[MBV_MAX_DIGEST_SIZE], *sig;
+	struct mbv_sig_verifier *v;
+	struct mbv_signer *s;
+	struct mbv_key_spec spec = { .version = MBV_KEY_SPEC_VERSION, .key = keyf("rsa2048") };
+	struct told t;
+	size_t n;
+
+	fill_digest(digest, 7);
+	TOLD_ONCE(mbv_signer_new(keyf("rsa2048"), certf("rsa2048"), &s, count_reason, &t), 0, &t);
+	TOLD_ONCE(mbv_signer_sign(s, MBV_HASH_ALG_SHA256, digest, &sig, &n, count_reason, &t), 0, &t);
+	TOLD_ONCE(mbv_signer_sign(s, 77, digest, &sig, &n, count_reason, &t), -EINVAL, &t);
+	ck_assert_ptr_nonnull(strstr(t.last, "unknown hash algorithm 77"));
+	mbv_signer_free(s);
+	TOLD_ONCE(mbv_signer_new(path("nonexistent.key"), certf("rsa2048"), &s, count_reason, &t),
+		  -ENOENT, &t);
+	ck_assert_ptr_nonnull(strstr(t.last, "nonexistent.key"));
+	TOLD_ONCE(mbv_signer_new_spec(&spec, certf("rsa2048"), &s, count_reason, &t), 0, &t);
+	mbv_signer_free(s);
+	spec.reserved[1] = 1;
+	TOLD_ONCE(mbv_signer_new_spec(&spec, certf("rsa2048"), &s, count_reason, &t), -EINVAL, &t);
+	ck_assert_ptr_nonnull(strstr(t.last, "reserved"));
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("rsa2048"), &s, NULL, NULL), -EINVAL);
+
+	TOLD_ONCE(mbv_sign_digest(MBV_HASH_ALG_SHA256, digest, keyf("rsa2048"), certf("rsa2048"),
+				  &sig, &n, count_reason, &t), 0, &t);
+	TOLD_ONCE(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, n, count_reason, &t), 0, &t);
+	TOLD_ONCE(mbv_parse_signature(MBV_HASH_ALG_SHA256, sig, n - 1, count_reason, &t),
+		  -EBADMSG, &t);
+	TOLD_ONCE(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, n, certf("rsa2048"),
+				       count_reason, &t), 0, &t);
+	TOLD_ONCE(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, n, certf("other"),
+				       count_reason, &t), -ENOKEY, &t);
+	TOLD_ONCE(mbv_sig_verifier_new(certf("rsa2048"), &v, count_reason, &t), 0, &t);
+	TOLD_ONCE(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, digest, sig, n, count_reason, &t),
+		  0, &t);
+	digest[0] ^= 1;
+	TOLD_ONCE(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, digest, sig, n, count_reason, &t),
+		  -EKEYREJECTED, &t);
+	mbv_sig_verifier_free(v);
+	TOLD_ONCE(mbv_sig_verifier_new(path("nonexistent.crt"), &v, count_reason, &t), -ENOENT, &t);
+	ck_assert_ptr_nonnull(strstr(t.last, "nonexistent.crt"));
+	free(sig);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+}
+END_TEST
+
 START_TEST(test_signer_spec)
 {
 	static const char *const keys[] = { "enc_pkcs8.key", "enc_trad.key" };
@@ -1166,14 +1259,14 @@ START_TEST(test_signer_spec)
 
 	snprintf(key, sizeof(key), "%s", path(keys[_i]));	/* path()'s buffers rotate */
 	fill_digest(digest, 41);
-	ck_assert_int_eq(mbv_signer_new(keyf("enc"), certf("enc"), &plain, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf("enc"), certf("enc"), &plain, reason_to(why), why), 0);
 	signer_ok(plain, MBV_HASH_ALG_SHA256, digest, &b, &nb);
 
 	memset(&spec, 0, sizeof(spec));
 	spec.version = MBV_KEY_SPEC_VERSION;
 	spec.key = key;
 	spec.passin = "pass:secret";
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), 0);
 	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &a, &na);
 	ck_assert_uint_eq(na, nb);
 	ck_assert_mem_eq(a, b, na);
@@ -1182,7 +1275,7 @@ START_TEST(test_signer_spec)
 
 	spec.passin = "pass:wrong";
 	s = plain;
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)),
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why),
 			 -EKEYREJECTED);
 	ck_assert_ptr_null(s);
 	check_reason(why, key);
@@ -1193,7 +1286,7 @@ START_TEST(test_signer_spec)
 	spec.ask_passphrase = ask;
 	spec.ask_arg = &asker;
 	asker = (struct asker){ "secret", 0 };
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), 0);
 	ck_assert_int_eq(asker.calls, 1);
 	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &a, &na);
 	ck_assert_uint_eq(na, nb);
@@ -1201,44 +1294,50 @@ START_TEST(test_signer_spec)
 	free(a);
 	mbv_signer_free(s);
 	asker = (struct asker){ NULL, 0 };
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -ENOKEY);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -ENOKEY);
 	ck_assert_int_eq(asker.calls, 1);
 	ck_assert_ptr_null(s);
 	asker = (struct asker){ "wrong", 0 };
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)),
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why),
 			 -EKEYREJECTED);
 	ck_assert_int_eq(asker.calls, 1);
 	/* A passin wins over the asker. */
 	spec.passin = "pass:secret";
 	asker = (struct asker){ "wrong", 0 };
-	ck_assert_msg(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why) == 0, "%s", why);
 	ck_assert_int_eq(asker.calls, 0);
 	mbv_signer_free(s);
 
 	/* Bad passins and specs. */
 	spec.passin = "secret";
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
 	ck_assert_ptr_null(strstr(why, "secret"));
 	spec.passin = "env:MBV_TEST_NO_SUCH_VARIABLE";
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
 	spec.passin = "pass:secret";
 	spec.version = 0;
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "version 0"));
 	spec.version = MBV_KEY_SPEC_VERSION;
 	spec.reserved[3] = 1;
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "reserved[] is reserved"));
 	spec.reserved[3] = 0;
+	spec.reserved0 = 1;
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "reserved0 is reserved"));
+	spec.reserved0 = 0;
 	spec.pkcs11_keyid = "01";	/* a key id without an engine */
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
 	spec.pkcs11_keyid = NULL;
 	spec.key = NULL;
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why), -EINVAL);
 	spec.pkcs11_engine = "/nonexistent/engine.so";	/* a token: the cert must be given */
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, NULL, &s, why, sizeof(why)), -EINVAL);
-	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, why, sizeof(why)),
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, NULL, &s, reason_to(why), why), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(&spec, certf("enc"), &s, reason_to(why), why),
 			 mbv_key_engine_supported() ? -ELIBBAD : -ENOTSUP);
 	ck_assert_ptr_null(s);
-	ck_assert_int_eq(mbv_signer_new_spec(NULL, certf("enc"), &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new_spec(NULL, certf("enc"), &s, reason_to(why), why), -EINVAL);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
 	free(b);
 	mbv_signer_free(plain);
@@ -1255,7 +1354,7 @@ START_TEST(test_signer_many)
 	size_t sig_size, first_size = 0, ref_size;
 	unsigned int j;
 
-	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, NULL), 0);
 	for (j = 0; j < 300; j++) {
 		uint32_t alg = algs[j % 2];
 
@@ -1325,7 +1424,7 @@ static void *sign_thread(void *arg)
 
 		fill_digest(digest, 100 + j);
 		job->sign_err[j] = mbv_signer_sign(job->s, alg, digest, &job->sig[j],
-						   &job->sig_size[j], why, sizeof(why));
+						   &job->sig_size[j], reason_to(why), why);
 		if (job->sign_err[j] && !job->why[0])
 			snprintf(job->why, sizeof(job->why), "sign %u: %s", j, why);
 		if (ERR_peek_error())
@@ -1334,7 +1433,7 @@ static void *sign_thread(void *arg)
 			continue;
 		job->verify_err[j] = mbv_verify_signature(alg, digest, job->sig[j],
 							  job->sig_size[j], job->cert,
-							  why, sizeof(why));
+							  reason_to(why), why);
 		if (job->verify_err[j] && !job->why[0])
 			snprintf(job->why, sizeof(job->why), "verify %u: %s", j, why);
 	}
@@ -1354,7 +1453,7 @@ START_TEST(test_signer_threads)
 	const char *cert = certf(k);
 	unsigned int t, j;
 
-	ck_assert_int_eq(mbv_signer_new(keyf(k), cert, &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), cert, &s, NULL, NULL), 0);
 	/* The single-thread answers, from the same signer. */
 	for (j = 0; j < SIGNS_PER_THREAD; j++) {
 		fill_digest(digest, 100 + j);
@@ -1408,13 +1507,13 @@ START_TEST(test_signer_bad_keys)
 		int err;
 
 		s = junk;
-		err = mbv_signer_new(k, ce, &s, why, sizeof(why));
+		err = mbv_signer_new(k, ce, &s, reason_to(why), why);
 		if (c->want == -EMSGSIZE) {
 			/* Loads fine; only the signature is too big. */
 			ck_assert_int_eq(err, 0);
 			ck_assert_int_eq(mbv_signer_sign(s, MBV_HASH_ALG_SHA256, digest,
-							 &sig, &sig_size, why,
-							 sizeof(why)), -EMSGSIZE);
+							 &sig, &sig_size, reason_to(why),
+							 why), -EMSGSIZE);
 			ck_assert_ptr_null(sig);
 			ck_assert_uint_eq(sig_size, 0);
 			check_reason(why, ce);
@@ -1425,32 +1524,32 @@ START_TEST(test_signer_bad_keys)
 			      c->cert, err, why, c->want);
 		ck_assert_ptr_null(s);
 		check_reason(why, c->names ? ce : k);
-		/* No errbuf is fine too. */
+		/* No callback is fine too. */
 		s = junk;
-		ck_assert_int_eq(mbv_signer_new(k, ce, &s, NULL, 0), c->want);
+		ck_assert_int_eq(mbv_signer_new(k, ce, &s, NULL, NULL), c->want);
 		ck_assert_ptr_null(s);
 		ck_assert_uint_eq(ERR_peek_error(), 0);
 	}
 
 	/* Missing arguments; an unknown algorithm at signing time. */
-	ck_assert_int_eq(mbv_signer_new(NULL, NULL, &s, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_new(NULL, NULL, &s, reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_signer_new(keyf("rsa2048"), NULL, NULL, why, sizeof(why)),
+	ck_assert_int_eq(mbv_signer_new(keyf("rsa2048"), NULL, NULL, reason_to(why), why),
 			 -EINVAL);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_signer_sign(NULL, MBV_HASH_ALG_SHA256, digest, &sig,
-					 &sig_size, why, sizeof(why)), -EINVAL);
+					 &sig_size, reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_signer_new(keyf("rsa2048"), certf("rsa2048"), &s, NULL, 0), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf("rsa2048"), certf("rsa2048"), &s, NULL, NULL), 0);
 	sig = (uint8_t *)"x";
 	sig_size = 1;
-	ck_assert_int_eq(mbv_signer_sign(s, 7, digest, &sig, &sig_size, why,
-					 sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_signer_sign(s, 7, digest, &sig, &sig_size, reason_to(why),
+					 why), -EINVAL);
 	ck_assert_ptr_null(sig);
 	ck_assert_uint_eq(sig_size, 0);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_signer_sign(s, MBV_HASH_ALG_SHA256, NULL, &sig, &sig_size,
-					 why, sizeof(why)), -EINVAL);
+					 reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
 	/* Still good after the failures. */
 	signer_ok(s, MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
@@ -1466,8 +1565,8 @@ static void check_ok(const struct mbv_sig_verifier *v, uint32_t alg,
 {
 	char why[MBV_SIG_ERRBUF_SIZE];
 
-	ck_assert_msg(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, why,
-					     sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, reason_to(why),
+					     why) == 0, "%s", why);
 	ck_assert_str_eq(why, "");
 	ck_assert_uint_eq(ERR_peek_error(), 0);
 }
@@ -1479,8 +1578,8 @@ static void check_bad(const struct mbv_sig_verifier *v, uint32_t alg,
 {
 	char why[MBV_SIG_ERRBUF_SIZE];
 
-	ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, why,
-						sizeof(why)), want);
+	ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig, sig_size, reason_to(why),
+						why), want);
 	check_reason(why, file);
 }
 
@@ -1498,8 +1597,8 @@ START_TEST(test_verifier_many)
 	size_t sig_size, first_size, other_size;
 	unsigned int j;
 
-	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, 0), 0);
-	ck_assert_int_eq(mbv_sig_verifier_new(certf(k), &v, why, sizeof(why)), 0);
+	ck_assert_int_eq(mbv_signer_new(keyf(k), certf(k), &s, NULL, NULL), 0);
+	ck_assert_int_eq(mbv_sig_verifier_new(certf(k), &v, reason_to(why), why), 0);
 	ck_assert_str_eq(why, "");
 	ck_assert_ptr_nonnull(v);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
@@ -1519,10 +1618,10 @@ START_TEST(test_verifier_many)
 		check_bad(v, alg, digest, sig, sig_size, -EKEYREJECTED, certf(k));
 		if (j % 50 == 0) {
 			ck_assert_int_eq(mbv_sig_verifier_check(v, alg, digest, sig,
-								sig_size, vwhy,
-								sizeof(vwhy)),
+								sig_size, reason_to(vwhy),
+								vwhy),
 					 mbv_verify_signature(alg, digest, sig, sig_size,
-							      certf(k), why, sizeof(why)));
+							      certf(k), reason_to(why), why));
 			ck_assert_str_eq(vwhy, why);
 		}
 		digest[j % 32] ^= 0x10;
@@ -1587,8 +1686,8 @@ static void *check_thread(void *arg)
 
 			job->err[r][c] = mbv_sig_verifier_check(job->v, cc->alg,
 								cc->digest, cc->sig,
-								cc->sig_size, why,
-								sizeof(why));
+								cc->sig_size, reason_to(why),
+								why);
 			if (strcmp(why, cc->why) != 0)
 				job->other_reasons++;
 			if (ERR_peek_error())
@@ -1647,13 +1746,13 @@ START_TEST(test_verifier_threads)
 	cases[11].digest[5] ^= 1;
 
 	/* The single-thread answers, from the same verifier. */
-	ck_assert_int_eq(mbv_sig_verifier_new(certf(k), &v, NULL, 0), 0);
+	ck_assert_int_eq(mbv_sig_verifier_new(certf(k), &v, NULL, NULL), 0);
 	for (j = 0; j < CHECK_CASES; j++) {
 		struct check_case *c = &cases[j];
 
 		ck_assert_msg(mbv_sig_verifier_check(v, c->alg, c->digest, c->sig,
-						     c->sig_size, c->why,
-						     sizeof(c->why)) == c->want,
+						     c->sig_size, reason_to(c->why),
+						     c->why) == c->want,
 			      "case %u: %s", j, c->why);
 		ck_assert_int_eq(verify_both_ways(c->alg, c->digest, c->sig, c->sig_size,
 						  certf(k), NULL, 0), c->want);
@@ -1721,14 +1820,14 @@ START_TEST(test_verifier_bad_certs)
 		int err;
 
 		v = junk;
-		err = mbv_sig_verifier_new(ce, &v, why, sizeof(why));
+		err = mbv_sig_verifier_new(ce, &v, reason_to(why), why);
 		ck_assert_msg(err == c->want, "%s: %d (%s), want %d", c->cert, err, why,
 			      c->want);
 		ck_assert_ptr_null(v);
 		check_reason(why, ce);
-		/* No errbuf is fine too. */
+		/* No callback is fine too. */
 		v = junk;
-		ck_assert_int_eq(mbv_sig_verifier_new(ce, &v, NULL, 0), c->want);
+		ck_assert_int_eq(mbv_sig_verifier_new(ce, &v, NULL, NULL), c->want);
 		ck_assert_ptr_null(v);
 		ck_assert_uint_eq(ERR_peek_error(), 0);
 	}
@@ -1743,46 +1842,46 @@ START_TEST(test_verifier_bad_certs)
 	sign_ok("rsa2048", MBV_HASH_ALG_SHA256, digest, &sig, &sig_size);
 	sign_ok("serial1a", MBV_HASH_ALG_SHA256, digest, &sig1, &sig1_size);
 	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      path("nokey.crt"), why, sizeof(why)), -EBADMSG);
+					      path("nokey.crt"), reason_to(why), why), -EBADMSG);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig1, sig1_size,
-					      path("nokey.crt"), why, sizeof(why)), -ENOKEY);
+					      path("nokey.crt"), reason_to(why), why), -ENOKEY);
 	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig1, sig1_size,
-					      path("ed25519.crt"), why, sizeof(why)), -ENOPKG);
+					      path("ed25519.crt"), reason_to(why), why), -ENOPKG);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, sig_size,
-					      path("ed25519.crt"), why, sizeof(why)), -ENOKEY);
+					      path("ed25519.crt"), reason_to(why), why), -ENOKEY);
 	/* The arguments before the file, as always. */
 	ck_assert_int_eq(mbv_verify_signature(99, digest, sig, sig_size,
-					      path("missing.crt"), why, sizeof(why)), -EINVAL);
+					      path("missing.crt"), reason_to(why), why), -EINVAL);
 	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig,
 					      MBV_MAX_SIGNATURE_SIZE + 1, path("missing.crt"),
-					      why, sizeof(why)), -EMSGSIZE);
+					      reason_to(why), why), -EMSGSIZE);
 	ck_assert_int_eq(mbv_verify_signature(MBV_HASH_ALG_SHA256, digest, sig, 0,
-					      path("garbage.pem"), why, sizeof(why)), -EBADMSG);
+					      path("garbage.pem"), reason_to(why), why), -EBADMSG);
 	ck_assert_str_eq(why, "the signature is empty");
 
 	/* Missing arguments. */
-	ck_assert_int_eq(mbv_sig_verifier_new(NULL, &v, why, sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_sig_verifier_new(NULL, &v, reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_sig_verifier_new(certf("rsa2048"), NULL, why, sizeof(why)),
+	ck_assert_int_eq(mbv_sig_verifier_new(certf("rsa2048"), NULL, reason_to(why), why),
 			 -EINVAL);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_sig_verifier_check(NULL, MBV_HASH_ALG_SHA256, digest, sig,
-						sig_size, why, sizeof(why)), -EINVAL);
+						sig_size, reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_sig_verifier_new(certf("rsa2048"), &v, NULL, 0), 0);
+	ck_assert_int_eq(mbv_sig_verifier_new(certf("rsa2048"), &v, NULL, NULL), 0);
 	ck_assert_int_eq(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, NULL, sig,
-						sig_size, why, sizeof(why)), -EINVAL);
+						sig_size, reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, digest, NULL,
-						sig_size, why, sizeof(why)), -EINVAL);
+						sig_size, reason_to(why), why), -EINVAL);
 	check_reason(why, NULL);
 	ck_assert_int_eq(mbv_sig_verifier_check(v, MBV_HASH_ALG_SHA256, digest, NULL, 0,
-						why, sizeof(why)), -EBADMSG);
+						reason_to(why), why), -EBADMSG);
 	check_reason(why, NULL);
-	ck_assert_int_eq(mbv_sig_verifier_check(v, 7, digest, sig, sig_size, why,
-						sizeof(why)), -EINVAL);
+	ck_assert_int_eq(mbv_sig_verifier_check(v, 7, digest, sig, sig_size, reason_to(why),
+						why), -EINVAL);
 	check_reason(why, NULL);
 	/* Still good after the failures. */
 	check_ok(v, MBV_HASH_ALG_SHA256, digest, sig, sig_size);
@@ -1823,6 +1922,7 @@ static Suite *sign_suite(void)
 	tcase_add_loop_test(tc, test_verifier_many, 0, 2);
 	tcase_add_loop_test(tc, test_verifier_threads, 0, 2);
 	tcase_add_test(tc, test_verifier_bad_certs);
+	tcase_add_test(tc, test_error_callback_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
