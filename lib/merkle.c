@@ -175,20 +175,6 @@ void mbv_descriptor_digest(uint32_t alg, const uint8_t *desc, size_t len,
 
 /* ---- the one check of tree parameters ------------------------------------ */
 
-int mbv_tree_report(mbv_error_fn error, void *error_ctx, int err, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	if (!error)
-		return err;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	error(error_ctx, msg);
-	return err;
-}
-
 int mbv_reserved_check(const uint64_t *words, size_t n, const char *what,
 		       mbv_error_fn error, void *error_ctx)
 {
@@ -196,7 +182,7 @@ int mbv_reserved_check(const uint64_t *words, size_t n, const char *what,
 
 	for (i = 0; i < n; i++)
 		if (words[i])
-			return mbv_tree_report(error, error_ctx, -EINVAL,
+			return mbv_report(error, error_ctx, -EINVAL,
 					       "%s[%zu] is reserved and must be zero", what, i);
 	return 0;
 }
@@ -210,30 +196,30 @@ int mbv_tree_spec_check(const struct mbv_tree_spec *spec, struct mbv_tree_spec *
 	int err;
 
 	if (spec->reserved0)
-		return mbv_tree_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				       "spec.reserved0 is reserved and must be zero");
 	err = mbv_reserved_check(spec->reserved, sizeof(spec->reserved) / sizeof(spec->reserved[0]),
 				 "spec.reserved", error, error_ctx);
 	if (err)
 		return err;
 	if (!ds)
-		return mbv_tree_report(error, error_ctx, -EINVAL, "unknown hash algorithm %u", alg);
+		return mbv_report(error, error_ctx, -EINVAL, "unknown hash algorithm %u", alg);
 	if (bs & (bs - 1))
-		return mbv_tree_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				       "block size %u is not a power of two", bs);
 	if (bs > (1u << MBV_MAX_BLOCK_SIZE_LOG2))
-		return mbv_tree_report(error, error_ctx, -EINVAL, "block size %u is over %u", bs,
+		return mbv_report(error, error_ctx, -EINVAL, "block size %u is over %u", bs,
 				       1u << MBV_MAX_BLOCK_SIZE_LOG2);
 	/* A tree block must hold two hashes, or the tree never narrows (fsverity-utils too). */
 	if (bs < 2 * ds)
-		return mbv_tree_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				       "block size %u is under twice the %s digest (%u)", bs,
 				       mbv_hash_alg_name(alg), 2 * ds);
 	if (spec->salt_size > MBV_MAX_SALT_SIZE)
-		return mbv_tree_report(error, error_ctx, -EINVAL, "salt of %u bytes is over %d",
+		return mbv_report(error, error_ctx, -EINVAL, "salt of %u bytes is over %d",
 				       spec->salt_size, MBV_MAX_SALT_SIZE);
 	if (spec->salt_size && !spec->salt)
-		return mbv_tree_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				       "salt size %u without a salt", spec->salt_size);
 	if (resolved) {
 		*resolved = *spec;
@@ -251,11 +237,11 @@ int mbv_tree_params_check(const struct mbv_tree_params *params, struct mbv_tree_
 	int err;
 
 	if (params->version != MBV_TREE_PARAMS_VERSION)
-		return mbv_tree_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				       "unsupported tree parameter version %u (this library takes %d)",
 				       params->version, MBV_TREE_PARAMS_VERSION);
 	if (params->reserved0)
-		return mbv_tree_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				       "reserved0 is reserved and must be zero");
 	err = mbv_reserved_check(params->reserved,
 				 sizeof(params->reserved) / sizeof(params->reserved[0]),
@@ -320,7 +306,7 @@ int mbv_tree_size(const struct mbv_tree_spec *spec, uint64_t file_size,
 	if (!err)
 		err = mbv_tree_geometry(r.hash_algorithm, r.block_size, file_size, &g);
 	if (err == -EFBIG)
-		mbv_tree_report(error, error_ctx, err, "a file of %llu bytes needs over %d tree levels",
+		mbv_report(error, error_ctx, err, "a file of %llu bytes needs over %d tree levels",
 				(unsigned long long)file_size, MBV_MAX_LEVELS);
 	if (!err)
 		*size = g.tree_size;
@@ -455,7 +441,7 @@ int mbv_tree_new_flags(const struct mbv_tree_params *params, uint32_t flags,
 	if (!err)
 		err = mbv_tree_geometry(alg, bs, params->file_size, &b->geo);
 	if (err == -EFBIG)
-		mbv_tree_report(error, error_ctx, err, "a file of %llu bytes needs over %d tree levels",
+		mbv_report(error, error_ctx, err, "a file of %llu bytes needs over %d tree levels",
 				(unsigned long long)params->file_size, MBV_MAX_LEVELS);
 	if (err)
 		goto fail;
@@ -509,7 +495,7 @@ int mbv_tree_update(struct mbv_tree_builder *b, const void *data, size_t len)
 	int err;
 
 	if (len > b->file_size - b->fed)
-		return mbv_tree_report(b->error, b->error_ctx, -EINVAL,
+		return mbv_report(b->error, b->error_ctx, -EINVAL,
 				       "%zu bytes fed past the file size %llu", len,
 				       (unsigned long long)b->file_size);
 	b->fed += len;
@@ -564,7 +550,7 @@ int mbv_tree_finish(struct mbv_tree_builder *b, struct mbv_tree_result *res)
 	int err;
 
 	if (b->fed != b->file_size)
-		return mbv_tree_report(b->error, b->error_ctx, -EINVAL,
+		return mbv_report(b->error, b->error_ctx, -EINVAL,
 				       "finished after %llu bytes of a %llu-byte file",
 				       (unsigned long long)b->fed, (unsigned long long)b->file_size);
 	if (b->partial_len) {

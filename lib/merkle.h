@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "report.h"
 #include "mbverity/tree.h"
 
 /* White-box tests only: behave as if the per-builder digest array could not be allocated. */
@@ -17,9 +18,6 @@ int mbv_tree_new_flags(const struct mbv_tree_params *params, uint32_t flags,
 		       struct mbv_tree_builder **out,
 		       mbv_error_fn error, void *error_ctx);
 
-/* Format one line to @error (if any) and return @err. */
-int mbv_tree_report(mbv_error_fn error, void *error_ctx, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 /* -EINVAL, told to @error naming "@what[i]", unless all @n words are zero. */
 int mbv_reserved_check(const uint64_t *words, size_t n, const char *what,
 		       mbv_error_fn error, void *error_ctx);

@@ -290,7 +290,7 @@ static int zone_build(ext2_filsys fs, struct mbv_e4_zone *z, mbv_error_fn error,
 			goto nomem;
 		if (r) {
 			mbv_e4_ranges_free(rs);
-			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+			return mbv_report(error, error_ctx, -EFSCORRUPTED,
 					     "cannot read the blocks of special inode %u: %s "
 					     "(run e2fsck on the image)", ino, mbv_e4_strerror(r));
 		}
@@ -299,7 +299,7 @@ static int zone_build(ext2_filsys fs, struct mbv_e4_zone *z, mbv_error_fn error,
 	return 0;
 nomem:
 	mbv_e4_ranges_free(rs);
-	return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+	return mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 }
 
 int mbv_e4_system_zone(ext2_filsys fs, const struct mbv_e4_zone **zone, struct mbv_e4_zone *tmp,
@@ -317,7 +317,7 @@ int mbv_e4_system_zone(ext2_filsys fs, const struct mbv_e4_zone **zone, struct m
 		struct fs_priv *n = calloc(1, sizeof(*n));
 
 		if (!n)
-			return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+			return mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 		n->magic = FS_PRIV_MAGIC;
 		n->under = p;
 		fs->priv_data = p = n;
@@ -527,7 +527,7 @@ static int check_run(void *ctx, ext2_ino_t ino, blk64_t start, blk64_t len)
 
 	if (start < first || start >= count || len > count - start) {
 		if (ino)
-			return mbv_e4_report(c->error, c->error_ctx, -EFSCORRUPTED,
+			return mbv_report(c->error, c->error_ctx, -EFSCORRUPTED,
 					     "inode %u has block %llu outside the filesystem: "
 					     "run e2fsck -f on the image", ino,
 					     (unsigned long long)start);
@@ -542,10 +542,10 @@ static int check_run(void *ctx, ext2_ino_t ino, blk64_t start, blk64_t len)
 	if (!len || ext2fs_find_first_zero_block_bitmap2(fs->block_map, start, start + len - 1, &z))
 		return 0;
 	if (ino)
-		return mbv_e4_report(c->error, c->error_ctx, -EFSCORRUPTED,
+		return mbv_report(c->error, c->error_ctx, -EFSCORRUPTED,
 				     "block %llu of inode %u is marked free in the block bitmap: "
 				     "run e2fsck -f on the image", (unsigned long long)z, ino);
-	return mbv_e4_report(c->error, c->error_ctx, -EFSCORRUPTED,
+	return mbv_report(c->error, c->error_ctx, -EFSCORRUPTED,
 			     "block %llu of the filesystem's own metadata is marked free in the "
 			     "block bitmap: run e2fsck -f on the image", (unsigned long long)z);
 }
@@ -565,7 +565,7 @@ int mbv_ext4_check_bitmaps(struct struct_ext2_filsys *fs, mbv_error_fn error, vo
 	if (!fs->block_map || !fs->inode_map) {
 		r = ext2fs_read_bitmaps(fs);
 		if (r)
-			return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+			return mbv_report(error, error_ctx, mbv_e4_errno(r),
 					     "cannot read the bitmaps: %s", mbv_e4_strerror(r));
 	}
 	err = mbv_e4_system_zone(fs, &zone, &tmp, error, error_ctx);
@@ -593,7 +593,7 @@ int mbv_ext4_check_bitmaps(struct struct_ext2_filsys *fs, mbv_error_fn error, vo
 		if (err)
 			break;
 		if (r) {
-			err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+			err = mbv_report(error, error_ctx, -EFSCORRUPTED,
 					    "cannot read the blocks of inode %u: %s "
 					    "(run e2fsck -f on the image)", ino, mbv_e4_strerror(r));
 			r = 0;
@@ -601,7 +601,7 @@ int mbv_ext4_check_bitmaps(struct struct_ext2_filsys *fs, mbv_error_fn error, vo
 		}
 	}
 	if (r)
-		err = mbv_e4_report(error, error_ctx, mbv_e4_errno(r), "cannot read the inode table: "
+		err = mbv_report(error, error_ctx, mbv_e4_errno(r), "cannot read the inode table: "
 				    "%s (run e2fsck -f on the image)", mbv_e4_strerror(r));
 	if (scan)
 		ext2fs_close_inode_scan(scan);

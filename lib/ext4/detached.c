@@ -29,10 +29,10 @@ int mbv_ext4_detach(struct struct_ext2_filsys *fs, uint32_t ino, int image_fd,
 
 	*out = NULL;
 	if (image_fd < -1)
-		return mbv_e4_report(error, error_ctx, -EINVAL, "bad image descriptor %d", image_fd);
+		return mbv_report(error, error_ctx, -EINVAL, "bad image descriptor %d", image_fd);
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+		return mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 	err = mbv_e4_file_open(&d->f, fs, ino, error, error_ctx);
 	if (err) {
 		mbv_ext4_detached_free(d);
@@ -69,11 +69,11 @@ int mbv_e4_enable_params_check(const struct mbv_ext4_enable_params *p,
 	int err;
 
 	if (p->version != MBV_EXT4_ENABLE_PARAMS_VERSION)
-		return mbv_e4_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				     "unsupported parameter version %u (this library takes %d)",
 				     p->version, MBV_EXT4_ENABLE_PARAMS_VERSION);
 	if (p->reserved0)
-		return mbv_e4_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				     "reserved0 is reserved and must be zero");
 	err = mbv_reserved_check(p->reserved, sizeof(p->reserved) / sizeof(p->reserved[0]),
 				 "reserved", error, error_ctx);
@@ -98,9 +98,9 @@ int mbv_ext4_detached_hash(struct mbv_ext4_detached *d,
 		return err;
 	err = mbv_tree_geometry(spec.hash_algorithm, spec.block_size, d->f.size, &g);
 	if (err)
-		return mbv_e4_report(error, error_ctx, err, "the Merkle tree would be too deep");
+		return mbv_report(error, error_ctx, err, "the Merkle tree would be too deep");
 	if (g.tree_size && !(d->tree = malloc(g.tree_size)))
-		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+		return mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 	d->alg = spec.hash_algorithm;
 	d->block_size = spec.block_size;
 	d->salt_size = spec.salt_size;

@@ -16,20 +16,6 @@
 /* A hostile extent tree must not make us allocate without bound. */
 #define MAX_EXTENTS (1u << 24)
 
-int mbv_e4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (!fn)
-		return err;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fn(ctx, msg);
-	return err;
-}
-
 int mbv_e4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 {
 	char msg[512];

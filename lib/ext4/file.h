@@ -15,6 +15,7 @@
 #include <ext2fs/ext2fs.h>
 
 #include "mbverity/ext4.h"
+#include "report.h"
 
 #ifndef EUCLEAN
 #define EUCLEAN 117
@@ -70,10 +71,7 @@ struct ext4_file {
 	unsigned int cache_next;
 };
 
-/* Report a one-line message through the file's callback; returns @err. */
-int mbv_e4_report(mbv_error_fn fn, void *ctx, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* The same for a file: also remembers that a message went out. */
+/* mbv_report() to the file's callback; also remembers that a message went out. */
 int mbv_e4_fail(struct ext4_file *f, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

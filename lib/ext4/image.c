@@ -59,18 +59,18 @@ static int lock_image(const char *file, bool writable, struct image_lock **l,
 
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return mbv_e4_report(error, error_ctx, -EBUSY,
+			return mbv_report(error, error_ctx, -EBUSY,
 					   "image is in use by another process");
 		/* A filesystem without flock (some network ones): no lock to take. */
 		if (e == ENOLCK || e == EOPNOTSUPP || e == EINVAL)
 			return 0;
-		return mbv_e4_report(error, error_ctx, -e, "cannot lock the image: %s",
+		return mbv_report(error, error_ctx, -e, "cannot lock the image: %s",
 				   strerror(e));
 	}
 	*l = malloc(sizeof(**l));
 	if (!*l) {
 		close(fd);
-		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+		return mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 	}
 	(*l)->magic = IMAGE_LOCK_MAGIC;
 	(*l)->fd = fd;
@@ -87,16 +87,16 @@ static int check_not_mounted(const char *file, mbv_error_fn error, void *error_c
 	mtpt[0] = '\0';
 	r = ext2fs_check_mount_point(file, &mflags, mtpt, sizeof(mtpt));
 	if (r)
-		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+		return mbv_report(error, error_ctx, mbv_e4_errno(r),
 				   "cannot tell whether the image is mounted: %s", mbv_e4_strerror(r));
 	if (mflags & EXT2_MF_MOUNTED)
-		return mbv_e4_report(error, error_ctx, -EBUSY,
+		return mbv_report(error, error_ctx, -EBUSY,
 				   "the image is mounted on %s: unmount it first",
 				   mtpt[0] ? mtpt : "an unknown mount point");
 	if (mflags & EXT2_MF_SWAP)
-		return mbv_e4_report(error, error_ctx, -EBUSY, "the image is in use as swap space");
+		return mbv_report(error, error_ctx, -EBUSY, "the image is in use as swap space");
 	if (mflags & EXT2_MF_BUSY)
-		return mbv_e4_report(error, error_ctx, -EBUSY,
+		return mbv_report(error, error_ctx, -EBUSY,
 				   "the device is in use by the system (opened exclusively)");
 	return 0;
 }
@@ -198,7 +198,7 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 	/* libext2fs reads IMAGE?offset=N as the file IMAGE with io options. */
 	file = strndup(path, strcspn(path, "?"));
 	if (!file)
-		return mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+		return mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 	err = lock_image(file, writable, &lock, error, error_ctx);
 	/* Mounted comes before anything the superblock says: it may be stale. */
 	if (!err && writable)
@@ -218,13 +218,13 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		case EXT2_ET_SB_CSUM_INVALID:
 		case EXT2_ET_CORRUPT_SUPERBLOCK:
 		case EXT2_ET_UNEXPECTED_BLOCK_SIZE:
-			return mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+			return mbv_report(error, error_ctx, -EFSCORRUPTED,
 					   "not an ext4 filesystem image (%s)", mbv_e4_strerror(r));
 		}
 		if (writable && (err == -EACCES || err == -EROFS || err == -EPERM))
-			return mbv_e4_report(error, error_ctx, err,
+			return mbv_report(error, error_ctx, err,
 					   "cannot open the image for writing: %s", mbv_e4_strerror(r));
-		return mbv_e4_report(error, error_ctx, err, "cannot open the image: %s",
+		return mbv_report(error, error_ctx, err, "cannot open the image: %s",
 				   mbv_e4_strerror(r));
 	}
 	fs->priv_data = lock;
@@ -234,7 +234,7 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 	 */
 	r = ext2fs_check_desc(fs);
 	if (r) {
-		err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+		err = mbv_report(error, error_ctx, -EFSCORRUPTED,
 				  "corrupt group descriptors: %s (run e2fsck)", mbv_e4_strerror(r));
 		goto fail;
 	}
@@ -244,13 +244,13 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 
 		/* Writing into a truncated image file would grow it. */
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < need) {
-			err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+			err = mbv_report(error, error_ctx, -EFSCORRUPTED,
 					  "image is truncated: %llu bytes, its filesystem needs %llu",
 					  (unsigned long long)st.st_size, (unsigned long long)need);
 			goto fail;
 		}
 		if (ext2fs_has_feature_journal_needs_recovery(fs->super)) {
-			err = mbv_e4_report(error, error_ctx, -EFSCORRUPTED,
+			err = mbv_report(error, error_ctx, -EFSCORRUPTED,
 					  "the journal needs recovery: run e2fsck on the image first");
 			goto fail;
 		}
@@ -259,12 +259,12 @@ int mbv_ext4_open(const char *path, int writable, struct struct_ext2_filsys **ou
 		if (!err)
 			err = check_orphan_file(fs, why, sizeof(why));
 		if (err) {
-			mbv_e4_report(error, error_ctx, err, "%s", why);
+			mbv_report(error, error_ctx, err, "%s", why);
 			goto fail;
 		}
 		r = ext2fs_read_bitmaps(fs);
 		if (r) {
-			err = mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+			err = mbv_report(error, error_ctx, mbv_e4_errno(r),
 					  "cannot read the bitmaps: %s", mbv_e4_strerror(r));
 			goto fail;
 		}
@@ -298,7 +298,7 @@ int mbv_ext4_close(struct struct_ext2_filsys *fs, mbv_error_fn error, void *erro
 		/* ext2fs_close2() keeps the handle when the final flush fails. */
 		ext2fs_free(fs);
 		unlock_image(lock);
-		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+		return mbv_report(error, error_ctx, mbv_e4_errno(r),
 				   "cannot write the image: %s", mbv_e4_strerror(r));
 	}
 	unlock_image(lock);
@@ -416,18 +416,18 @@ int mbv_ext4_lookup(struct struct_ext2_filsys *fs, const char *path, uint32_t *i
 	errcode_t r;
 
 	if (path[0] != '/')
-		return mbv_e4_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				   "path inside the image must be absolute");
 	r = walk_path(fs, EXT2_ROOT_INO, path, false, &links, &i);
 	if (r == EXT2_ET_FILE_NOT_FOUND)
-		return mbv_e4_report(error, error_ctx, -ENOENT, "no such file in the image");
+		return mbv_report(error, error_ctx, -ENOENT, "no such file in the image");
 	if (r == EXT2_ET_NO_DIRECTORY)
-		return mbv_e4_report(error, error_ctx, -ENOTDIR,
+		return mbv_report(error, error_ctx, -ENOTDIR,
 				   "a component of the path is not a directory");
 	if (r == EXT2_ET_SYMLINK_LOOP)
-		return mbv_e4_report(error, error_ctx, -ELOOP, "too many symbolic links");
+		return mbv_report(error, error_ctx, -ELOOP, "too many symbolic links");
 	if (r)
-		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r), "cannot look it up: %s",
+		return mbv_report(error, error_ctx, mbv_e4_errno(r), "cannot look it up: %s",
 				   mbv_e4_strerror(r));
 	*ino = i;
 	return 0;
@@ -485,7 +485,7 @@ static int walk_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
 	if (de->inode > w->fs->super->s_inodes_count) {
 		if (skip)
 			return 0;
-		w->ret = mbv_e4_report(w->error, w->error_ctx, -EFSCORRUPTED,
+		w->ret = mbv_report(w->error, w->error_ctx, -EFSCORRUPTED,
 				       "directory %s names inode %u, past the last one",
 				       w->len ? w->path : "/", de->inode);
 		return DIRENT_ABORT;
@@ -494,7 +494,7 @@ static int walk_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
 	if (r) {
 		if (skip)
 			return 0;
-		w->ret = mbv_e4_report(w->error, w->error_ctx, mbv_e4_errno(r),
+		w->ret = mbv_report(w->error, w->error_ctx, mbv_e4_errno(r),
 				       "cannot read inode %u: %s", de->inode, mbv_e4_strerror(r));
 		return DIRENT_ABORT;
 	}
@@ -504,7 +504,7 @@ static int walk_entry(ext2_ino_t dir, int entry, struct ext2_dir_entry *de,
 		return 0;
 	ext2fs_mark_inode_bitmap2(w->seen_dirs, de->inode);
 	if (!path_push(w, de->name, name_len)) {
-		w->ret = mbv_e4_report(w->error, w->error_ctx, -ENOMEM, "out of memory");
+		w->ret = mbv_report(w->error, w->error_ctx, -ENOMEM, "out of memory");
 		return DIRENT_ABORT;
 	}
 	w->ret = w->fn(w->ctx, w->path, de->inode, &inode);
@@ -522,7 +522,7 @@ static int walk_dir(struct walk *w, ext2_ino_t dir)
 	if (w->depth >= MBV_EXT4_MAX_DIR_DEPTH) {
 		if (w->flags & MBV_EXT4_WALK_SKIP_BROKEN)
 			return 0;
-		return mbv_e4_report(w->error, w->error_ctx, -ELOOP,
+		return mbv_report(w->error, w->error_ctx, -ELOOP,
 				     "directories nested deeper than %d", MBV_EXT4_MAX_DIR_DEPTH);
 	}
 	w->depth++;
@@ -531,7 +531,7 @@ static int walk_dir(struct walk *w, ext2_ino_t dir)
 	if (w->ret)
 		return w->ret;
 	if (r && !(w->flags & MBV_EXT4_WALK_SKIP_BROKEN))
-		return mbv_e4_report(w->error, w->error_ctx, -EIO, "cannot read directory %s: %s",
+		return mbv_report(w->error, w->error_ctx, -EIO, "cannot read directory %s: %s",
 				     w->len ? w->path : "/", mbv_e4_strerror(r));
 	return 0;
 }
@@ -547,10 +547,10 @@ int mbv_ext4_walk(struct struct_ext2_filsys *fs, unsigned int flags,
 	int ret;
 
 	if (flags & ~MBV_EXT4_WALK_SKIP_BROKEN)
-		return mbv_e4_report(error, error_ctx, -EINVAL, "unknown walk flags 0x%x", flags);
+		return mbv_report(error, error_ctx, -EINVAL, "unknown walk flags 0x%x", flags);
 	r = ext2fs_allocate_inode_bitmap(fs, "visited directories", &w.seen_dirs);
 	if (r)
-		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+		return mbv_report(error, error_ctx, mbv_e4_errno(r),
 				     "cannot allocate an inode bitmap: %s", mbv_e4_strerror(r));
 	ext2fs_mark_inode_bitmap2(w.seen_dirs, EXT2_ROOT_INO);
 	ret = walk_dir(&w, EXT2_ROOT_INO);
@@ -617,7 +617,7 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 	memset(&w, 0, sizeof(w));
 	r = ext2fs_open_inode_scan(fs, 0, &scan);
 	if (r)
-		return mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+		return mbv_report(error, error_ctx, mbv_e4_errno(r),
 				   "cannot scan the inodes: %s", mbv_e4_strerror(r));
 	for (;;) {
 		memset(&inode, 0, sizeof(inode));
@@ -627,7 +627,7 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 		    r == EXT2_ET_INODE_IS_GARBAGE)
 			continue;	/* verify would fail on it anyway; skip */
 		if (r) {
-			ret = mbv_e4_report(error, error_ctx, mbv_e4_errno(r),
+			ret = mbv_report(error, error_ctx, mbv_e4_errno(r),
 					  "cannot scan the inodes: %s", mbv_e4_strerror(r));
 			break;
 		}
@@ -642,7 +642,7 @@ int mbv_ext4_for_each_verity_file(struct struct_ext2_filsys *fs,
 			cap = cap ? 2 * cap : 16;
 			n = realloc(w.files, cap * sizeof(*n));
 			if (!n) {
-				ret = mbv_e4_report(error, error_ctx, -ENOMEM, "out of memory");
+				ret = mbv_report(error, error_ctx, -ENOMEM, "out of memory");
 				break;
 			}
 			w.files = n;

@@ -311,7 +311,7 @@ int mbv_ext4_read_metadata(struct struct_ext2_filsys *fs, uint32_t ino,
 	*done = 0;
 	/* Before the inode is read, as always: a bad type is the caller's error. */
 	if (type < MBV_METADATA_MERKLE_TREE || type > MBV_METADATA_SIGNATURE)
-		return mbv_e4_report(error, error_ctx, -EINVAL,
+		return mbv_report(error, error_ctx, -EINVAL,
 				   "unknown metadata type %d", type);
 	err = mbv_e4_file_open(&f, fs, ino, error, error_ctx);
 	if (!err)
