@@ -1210,7 +1210,9 @@ START_TEST(test_error_callback_once)
 	fill_digest(digest, 7);
 	TOLD_ONCE(mbv_signer_new(keyf("rsa2048"), certf("rsa2048"), &s, count_reason, &t), 0, &t);
 	TOLD_ONCE(mbv_signer_sign(s, MBV_HASH_ALG_SHA256, digest, &sig, &n, count_reason, &t), 0, &t);
+	free(sig);
 	TOLD_ONCE(mbv_signer_sign(s, 77, digest, &sig, &n, count_reason, &t), -EINVAL, &t);
+	ck_assert_ptr_null(sig);
 	ck_assert_ptr_nonnull(strstr(t.last, "unknown hash algorithm 77"));
 	mbv_signer_free(s);
 	TOLD_ONCE(mbv_signer_new(path("nonexistent.key"), certf("rsa2048"), &s, count_reason, &t),
