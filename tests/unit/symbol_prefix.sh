@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Every symbol the static library exports starts with mbv_; the shared
 # library has its soname and exports exactly the functions of the public
-# header, each in the MBVERITY_0 version node.
+# header, each in the version node named for the soname (MBVERITY_N for .so.N).
 . "${top_srcdir:-.}/tests/lib.sh"
 need nm readelf
 lib="$top_builddir/lib/.libs/libmbverity.a"
@@ -28,11 +28,12 @@ case $soname in
 libmbverity.so.[0-9]*) ;;
 *) fail "$so: soname '$soname', not libmbverity.so.N" ;;
 esac
-# Defined dynamic symbols: NAME@@MBVERITY_0, and the version node itself.
+node=MBVERITY_${soname#libmbverity.so.}
+# Defined dynamic symbols: NAME@@$node, and the version node itself.
 nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' | sort -u >"$TMP/dsyms"
 [ -s "$TMP/dsyms" ] || fail "$so exports nothing"
-if grep -v '^mbv_[A-Za-z0-9_]*@@MBVERITY_0$' "$TMP/dsyms"; then
-	fail "$so: dynamic symbols above are not mbv_ ones in MBVERITY_0"
+if grep -v "^mbv_[A-Za-z0-9_]*@@$node\$" "$TMP/dsyms"; then
+	fail "$so: dynamic symbols above are not mbv_ ones in $node"
 fi
 # Every public function of the header is there (none lost to the map).
 sed -n 's/^[a-z].*[ *]\(mbv_[a-z0-9_]*\)(.*/\1/p' "$top_srcdir"/include/mbverity/*.h | sort -u >"$TMP/api"
@@ -43,4 +44,4 @@ missing=$(comm -23 "$TMP/api" "$TMP/dnames")
 # ... and nothing else: internals stay out of the ABI.
 extra=$(comm -13 "$TMP/api" "$TMP/dnames")
 [ -z "$extra" ] || fail "$so exports functions the public header does not declare: $extra"
-echo "$soname: $(wc -l <"$TMP/dsyms") dynamic symbols, all mbv_ in MBVERITY_0, exactly the $(wc -l <"$TMP/api") API functions"
+echo "$soname: $(wc -l <"$TMP/dsyms") dynamic symbols, all mbv_ in $node, exactly the $(wc -l <"$TMP/api") API functions"
