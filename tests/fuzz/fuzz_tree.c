@@ -52,6 +52,9 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 #define MAX_RANGES 512
 
 /* Where in the image a verity file's blocks sit (one entry per block). */
+/* Blocks of a file looked at for targets, at most (a 16 MiB file of 4 KiB blocks). */
+#define MAX_SPAN_BLOCKS 4096
+
 struct block_list {
 	uint64_t off[MAX_RANGES];
 	size_t n;
@@ -63,6 +66,9 @@ static void add_blocks(ext2_filsys fs, uint32_t ino, struct ext2_inode_large *in
 {
 	uint64_t lblk;
 
+	/* A hostile extent may end 2^32 blocks away, over holes: look at a bounded span. */
+	if (to > from + MAX_SPAN_BLOCKS)
+		to = from + MAX_SPAN_BLOCKS;
 	for (lblk = from; lblk < to && l->n < MAX_RANGES; lblk++) {
 		blk64_t pblk = 0;
 		int flags = 0;
